@@ -1,0 +1,3 @@
+from rdkb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""The only place that parses argv and picks exit codes: 0 clean, 1 data problems, 2 usage/internal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rdkb.paths import REPO, Layout
+
+
+def _layout(args: argparse.Namespace) -> Layout:
+    return Layout(Path(args.root).resolve()) if args.root else REPO
+
+
+def _print_issues(issues: list, stream=None) -> tuple[int, int]:
+    stream = stream or sys.stderr
+    errors = [i for i in issues if i.is_error]
+    warnings = [i for i in issues if not i.is_error]
+    for issue in issues:
+        print(issue.format(), file=stream)
+    return len(errors), len(warnings)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rdkb.load import load
+    from rdkb.validate import validate
+
+    layout = _layout(args)
+    ds = load(layout)
+    issues = validate(ds)
+    if args.quiet_warnings:
+        issues = [i for i in issues if i.is_error]
+    n_err, n_warn = _print_issues(issues)
+    print(f"checked {len(ds.cases)} cases, {len(ds.tables)} tables, {len(ds.causes)} causes, "
+          f"{len(ds.references)} references: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    return 1 if n_err else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from rdkb.build import build
+
+    n_err, _ = 0, 0
+    result = build(_layout(args), run_mkdocs=not args.no_mkdocs, strict=True)
+    n_err, _ = _print_issues([i for i in result.issues if i.is_error or not args.quiet_warnings])
+    if result.failed:
+        print(f"build failed: {result.message}; site/ left unchanged", file=sys.stderr)
+        return 1
+    print(result.message, file=sys.stderr)
+    return 0
+
+
+def cmd_new_case(args: argparse.Namespace) -> int:
+    from rdkb.scaffold import new_case
+
+    try:
+        path = new_case(_layout(args), args.paper, args.id)
+    except ValueError as exc:
+        print(f"new-case: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rdkb.bench import run_bench
+
+    return run_bench([int(n) for n in args.cases.split(",")], out_dir=REPO.root / "bench")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rdkb", description="Runner's dystonia knowledge base tools.")
+    parser.add_argument("--root", help="knowledge-base folder (default: this repository)")
+    parser.add_argument("--quiet-warnings", action="store_true", help="print errors only")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check", help="validate every record and the bibliography").set_defaults(func=cmd_check)
+    b = sub.add_parser("build", help="validate, derive, render Markdown and data, then mkdocs build into site/")
+    b.add_argument("--no-mkdocs", action="store_true", help="stop after rendering build/docs")
+    b.set_defaults(func=cmd_build)
+    n = sub.add_parser("new-case", help="write a new case record with every field present")
+    n.add_argument("--paper", required=True, help="BibTeX key of the paper (add it to bib/references.bib first)")
+    n.add_argument("--id", help="case id (default: <paper>-<next number>)")
+    n.set_defaults(func=cmd_new_case)
+    be = sub.add_parser("bench", help="benchmark the build on synthetic cases")
+    be.add_argument("--cases", default="100,1000,10000", help="comma-separated case counts")
+    be.set_defaults(func=cmd_bench)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return 2 if exc.code else 0
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 2

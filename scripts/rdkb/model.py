@@ -1,0 +1,86 @@
+"""Plain data objects shared by the stages. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# A path inside a YAML document: keys and list indexes, e.g. ("treatments", "items", 0, "agents").
+DocPath = tuple[Any, ...]
+
+SEVERITY_ERROR = "error"
+SEVERITY_WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem found in the inputs, printed as `file:line: RULE message` + hint."""
+
+    path: str
+    line: int
+    rule: str
+    message: str
+    hint: str = ""
+    severity: str = SEVERITY_ERROR
+
+    def format(self) -> str:
+        head = f"{self.path}:{self.line}: {self.rule} {self.message}"
+        return head + (f"\n  hint: {self.hint}" if self.hint else "")
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == SEVERITY_ERROR
+
+
+@dataclass(frozen=True)
+class Record:
+    """A YAML document that parsed safely: its data and the line of every node."""
+
+    kind: str  # case | table | cause | survey | errata | claims
+    id: str
+    path: Path
+    rel: str  # path relative to the repo root, for messages and "edit this record" links
+    data: dict[str, Any]
+    lines: dict[DocPath, int] = field(repr=False, compare=False)
+
+    def line(self, doc_path: DocPath) -> int:
+        """Line of the deepest node on doc_path that exists (1 if none)."""
+        p = tuple(doc_path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One BibTeX entry, LaTeX decoded."""
+
+    key: str
+    entry_type: str
+    fields: dict[str, str]
+    line: int
+    raw: str = field(repr=False, compare=False, default="")
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default)
+
+
+@dataclass
+class Dataset:
+    """Everything the loader found: records, references and the issues met on the way."""
+
+    cases: list[Record] = field(default_factory=list)
+    tables: dict[str, Record] = field(default_factory=dict)
+    causes: list[Record] = field(default_factory=list)
+    survey: Record | None = None
+    errata: Record | None = None
+    claims: Record | None = None
+    references: dict[str, Reference] = field(default_factory=dict)
+    bib_path: str = "bib/references.bib"
+    bib_text: str = ""
+    content_pages: dict[str, str] = field(default_factory=dict)  # rel name -> markdown
+    issues: list[Issue] = field(default_factory=list)
+    changed: dict[str, str] = field(default_factory=dict)  # rel path -> ISO date the file last changed

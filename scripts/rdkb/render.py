@@ -1,0 +1,152 @@
+"""Stage 4: Jinja2 -> Markdown pages and data downloads. The ONLY module that writes files.
+
+Every value a template prints is escaped for Markdown/HTML by default (Jinja's
+`finalize`), so a record's text can never become markup, a link or a template:
+`<script>`, `*emphasis*`, `[x](javascript:...)` and `{{ 7*7 }}` all reach the
+page as literal text. Only links and markup the renderer builds itself are
+wrapped in `Safe` and pass through.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+_MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#!|&~\"'^:"}
+_MD_LEADING = {c: f"&#{ord(c)};" for c in "-+=.0123456789"}  # list/heading/rule markers only matter first
+
+
+Safe = Markup  # markup the renderer built itself (links, anchors, macro output): passed through unescaped
+
+
+def md(value: Any) -> Markup:
+    """Escape any value so Markdown and HTML render it as literal text on one line."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    if isinstance(value, bool):
+        return Markup("yes" if value else "no")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = " ".join(str(value).split())
+    out = "".join(_MD_SPECIAL.get(ch, ch) for ch in text)
+    if out[:1] in _MD_LEADING:
+        out = _MD_LEADING[out[0]] + out[1:]
+    return Markup(out)
+
+
+def link(text: Any, target: str, title: str | None = None) -> Safe:
+    """A Markdown link with escaped text. Targets are built by us from ids or checked URLs only."""
+    return Safe(f"[{md(text)}]({target})")
+
+
+def rel(from_page: str, to_page: str) -> str:
+    """Relative link from one docs page to another (both paths relative to docs/, with .md)."""
+    target, _, anchor = to_page.partition("#")
+    base = os.path.dirname(from_page)
+    out = os.path.relpath(target, base or ".") if target else ""
+    return out + (f"#{anchor}" if anchor else "")
+
+
+def make_env(template_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        autoescape=True,
+        finalize=md,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(link=link, Safe=Safe, rel=rel)
+    env.filters["md"] = md
+    return env
+
+
+class Writer:
+    """Collects outputs in a staging folder; `publish` swaps it into place at the end."""
+
+    def __init__(self, final_docs: Path) -> None:
+        self.final_docs = final_docs
+        final_docs.parent.mkdir(parents=True, exist_ok=True)
+        self.stage = Path(tempfile.mkdtemp(prefix=".docs-", dir=final_docs.parent))
+        self.written: list[str] = []
+
+    def text(self, relpath: str, content: str) -> None:
+        path = self.stage / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8", newline="\n")
+        self.written.append(relpath)
+
+    def json(self, relpath: str, data: Any) -> None:
+        self.text(relpath, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+
+    def csv(self, relpath: str, header: list[str], rows: list[list[Any]]) -> None:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        for r in rows:
+            w.writerow(["" if v is None else v for v in r])
+        self.text(relpath, buf.getvalue())
+
+    def copy(self, relpath: str, source: Path) -> None:
+        path = self.stage / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        self.written.append(relpath)
+
+    def publish(self) -> None:
+        """Replace the docs folder by the staged one (rename: no half-written state is visible)."""
+        old = None
+        if self.final_docs.exists():
+            old = self.final_docs.with_name(self.final_docs.name + ".old")
+            if old.exists():
+                shutil.rmtree(old)
+            self.final_docs.rename(old)
+        self.stage.rename(self.final_docs)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def swap_site(new_site: Path, site: Path) -> None:
+    """Move a freshly built site into place; the old one is removed only after the new one is in."""
+    old = None
+    if site.exists():
+        old = site.with_name(site.name + ".old")
+        if old.exists():
+            shutil.rmtree(old)
+        site.rename(old)
+    new_site.rename(site)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def render_pages(env: jinja2.Environment, writer: Writer, pages: list[tuple[str, str, dict[str, Any]]],
+                 common: dict[str, Any], progress: Callable[[int], None] | None = None) -> None:
+    """pages: (output path, template name, context). Each template is compiled once."""
+    cache: dict[str, jinja2.Template] = {}
+    for i, (out, template, ctx) in enumerate(pages):
+        tpl = cache.get(template)
+        if tpl is None:
+            tpl = cache[template] = env.get_template(template)
+        writer.text(out, tpl.render(page=out, **common, **ctx))
+        if progress and i % 1000 == 0:
+            progress(i)

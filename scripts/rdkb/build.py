@@ -175,7 +175,7 @@ def write_data(writer: render.Writer, ds: Dataset, d: Derived) -> None:
 
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
+          progress: Callable[[str], None] | None = None, in_place: bool = False) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load(layout)
@@ -196,7 +196,7 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     timings["derive"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     env = render.make_env(layout.templates)
-    writer = render.Writer(layout.build_docs)
+    writer = render.Writer(layout.build_docs, in_place=in_place)
     try:
         common = {"vocab": vocab, "f": d.figures, "cases": d.cases, "papers": d.papers, "agents": d.agents,
                   "references": d.references, "backlinks": d.backlinks,
@@ -226,7 +226,7 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
         writer.discard()
         raise
     timings["render"] = time.perf_counter() - t0
-    msg = f"rendered {len(pages)} pages into {layout.build_docs}"
+    msg = f"rendered {len(pages)} pages into {layout.build_docs} ({len(writer.changed_files)} files changed)"
     if run_mkdocs:
         t0 = time.perf_counter()
         ok, out = run_mkdocs_build(layout, strict)
@@ -241,7 +241,7 @@ def run_mkdocs_build(layout: Layout, strict: bool = True) -> tuple[bool, str]:
     """mkdocs build into a fresh folder, then swap it in: a failed build leaves site/ as it was."""
     new_site = layout.root / "build" / "site-new"
     render.remove_tree(new_site)
-    cmd = [sys.executable, "-m", "mkdocs", "build", "--quiet", "--config-file", str(layout.mkdocs_yml), "--site-dir", str(new_site)]
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.mkdocs_yml), "--site-dir", str(new_site)]
     if strict:
         cmd.append("--strict")
     proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False)

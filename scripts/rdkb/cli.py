@@ -62,6 +62,12 @@ def cmd_new_case(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rdkb.serve import serve
+
+    return serve(_layout(args), args.dev_addr)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from rdkb.bench import run_bench
 
@@ -81,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     n.add_argument("--paper", required=True, help="BibTeX key of the paper (add it to bib/references.bib first)")
     n.add_argument("--id", help="case id (default: <paper>-<next number>)")
     n.set_defaults(func=cmd_new_case)
+    s = sub.add_parser("serve", help="live preview: re-renders when a record changes")
+    s.add_argument("--dev-addr", default="127.0.0.1:8000")
+    s.set_defaults(func=cmd_serve)
     be = sub.add_parser("bench", help="benchmark the build on synthetic cases")
     be.add_argument("--cases", default="100,1000,10000", help="comma-separated case counts")
     be.set_defaults(func=cmd_bench)

@@ -77,17 +77,31 @@ def make_env(template_dir: Path) -> jinja2.Environment:
 class Writer:
     """Collects outputs in a staging folder; `publish` swaps it into place at the end."""
 
-    def __init__(self, final_docs: Path) -> None:
+    def __init__(self, final_docs: Path, in_place: bool = False) -> None:
+        """in_place=True (used by `serve`): write straight into final_docs, touching only files whose
+        bytes changed, so MkDocs' watcher rebuilds just what changed."""
         self.final_docs = final_docs
+        self.in_place = in_place
         final_docs.parent.mkdir(parents=True, exist_ok=True)
-        self.stage = Path(tempfile.mkdtemp(prefix=".docs-", dir=final_docs.parent))
+        if in_place:
+            final_docs.mkdir(parents=True, exist_ok=True)
+            self.stage = final_docs
+        else:
+            self.stage = Path(tempfile.mkdtemp(prefix=".docs-", dir=final_docs.parent))
         self.written: list[str] = []
+        self.changed_files: list[str] = []
+
+    def _put(self, relpath: str, data: bytes) -> None:
+        path = self.stage / relpath
+        self.written.append(relpath)
+        if self.in_place and path.exists() and path.read_bytes() == data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.changed_files.append(relpath)
 
     def text(self, relpath: str, content: str) -> None:
-        path = self.stage / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8", newline="\n")
-        self.written.append(relpath)
+        self._put(relpath, content.encode("utf-8"))
 
     def json(self, relpath: str, data: Any) -> None:
         self.text(relpath, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
@@ -101,13 +115,20 @@ class Writer:
         self.text(relpath, buf.getvalue())
 
     def copy(self, relpath: str, source: Path) -> None:
-        path = self.stage / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, path)
-        self.written.append(relpath)
+        self._put(relpath, source.read_bytes())
 
     def publish(self) -> None:
         """Replace the docs folder by the staged one (rename: no half-written state is visible)."""
+        if self.in_place:
+            keep = set(self.written)
+            for p in sorted(self.final_docs.rglob("*"), reverse=True):
+                r = p.relative_to(self.final_docs).as_posix()
+                if p.is_file() and r not in keep:
+                    p.unlink()
+                    self.changed_files.append(r)
+                elif p.is_dir() and not any(p.iterdir()):
+                    p.rmdir()
+            return
         old = None
         if self.final_docs.exists():
             old = self.final_docs.with_name(self.final_docs.name + ".old")
@@ -119,7 +140,8 @@ class Writer:
             shutil.rmtree(old, ignore_errors=True)
 
     def discard(self) -> None:
-        shutil.rmtree(self.stage, ignore_errors=True)
+        if not self.in_place:
+            shutil.rmtree(self.stage, ignore_errors=True)
 
 
 def swap_site(new_site: Path, site: Path) -> None:

@@ -75,34 +75,33 @@ def vocabulary() -> dict[str, dict[str, str]]:
     return json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
 
 
-def _leaf_errors(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
-    """Flatten oneOf/anyOf: keep the errors of the branch the author evidently meant."""
+def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None = None
+                 ) -> Iterator[tuple[list[Any], jsonschema.ValidationError]]:
+    """Flatten oneOf/anyOf: keep the errors of the branch the author evidently meant.
+
+    Yields (absolute path in the document, error)."""
+    path = list(error.absolute_path) if base is None else list(base) + list(error.relative_path)
     if error.validator not in ("oneOf", "anyOf") or not error.context:
-        yield error
+        yield path, error
+        return
+    instance = error.instance
+    status = instance.get("status") if isinstance(instance, dict) else None
+    if isinstance(instance, dict) and status is None:
+        yield path, jsonschema.ValidationError("missing 'status'", validator="required", instance=instance,
+                                               validator_value=["status"])
         return
     branches: dict[Any, list[jsonschema.ValidationError]] = {}
     for sub in error.context:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-    instance = error.instance
-    status = instance.get("status") if isinstance(instance, dict) else None
 
     def meant(errs: list[jsonschema.ValidationError]) -> bool:
-        # a branch is "meant" if its status const is satisfied
+        # the branch whose `status` const the record satisfies
         return not any(e.validator == "const" and list(e.relative_path) == ["status"] for e in errs)
 
-    candidates = [errs for errs in branches.values() if meant(errs)] if status is not None else []
+    candidates = [errs for errs in branches.values() if meant(errs)]
     chosen = min(candidates or list(branches.values()), key=len)
-    if status is None and isinstance(instance, dict):
-        yield jsonschema.ValidationError("missing 'status'", validator="required", path=error.absolute_path,
-                                         instance=instance, validator_value=["status"])
-        return
     for sub in chosen:
-        sub_path = list(error.absolute_path) + list(sub.relative_path)
-        sub.path.clear()
-        sub.path.extend(sub_path)
-        sub.relative_path.clear()
-        sub.relative_path.extend(sub_path)
-        yield from _leaf_errors(sub)
+        yield from _leaf_errors(sub, tuple(path))
 
 
 def _enum_hint(value: Any, allowed: Iterable[Any]) -> str:
@@ -128,8 +127,7 @@ def schema_issues(record: Record) -> list[Issue]:
         return []
     issues: list[Issue] = []
     for top in validator.iter_errors(record.data):
-        for err in _leaf_errors(top):
-            path = list(err.absolute_path)
+        for path, err in _leaf_errors(top):
             where = _fmt_path(path)
             line = record.line(tuple(path))
             v = err.validator

@@ -1,0 +1,53 @@
+# The project's vocabulary. On a fresh machine only python3 and make are needed:
+#   make site   -> builds site/ (creates .venv from requirements.lock on first run)
+#   make test   -> the whole test suite, including a strict site build and browser tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+export PYTHONPATH := $(CURDIR)/scripts
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: site check test serve lint bench new-case browser-deps clean
+
+$(STAMP): requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+site: $(STAMP)
+	$(PY) -m rdkb --quiet-warnings build
+
+check: $(STAMP)
+	$(PY) -m rdkb check
+
+# Debian's Chromium for the browser tests (Playwright's own download does not work here),
+# and axe-core from the npm registry, pinned in package-lock.json.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (apt-get)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  { echo "could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
+	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
+
+test: $(STAMP) browser-deps
+	$(PY) -m rdkb --quiet-warnings build
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check scripts tests
+
+serve: $(STAMP)
+	$(PY) -m rdkb serve
+
+bench: $(STAMP)
+	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000)
+
+new-case: $(STAMP)
+	@test -n "$(PAPER)" || { echo "usage: make new-case PAPER=<bibkey> [ID=<case-id>]" >&2; exit 2; }
+	$(PY) -m rdkb new-case --paper $(PAPER) $(if $(ID),--id $(ID))
+
+clean:
+	rm -rf build site $(VENV) node_modules

@@ -1,0 +1,55 @@
+"""`make serve`: MkDocs' live server on build/docs plus a watcher that re-renders when a record changes.
+
+Only files whose bytes changed are rewritten, so MkDocs reloads the affected pages.
+A record with errors prints its issues and leaves the served pages as they were.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rdkb.build import build
+from rdkb.paths import Layout
+
+WATCHED = ("cases", "tables", "causes", "survey", "errata", "claims", "bib", "content", "site_templates")
+
+
+def _snapshot(layout: Layout) -> dict[Path, float]:
+    snap: dict[Path, float] = {}
+    for name in WATCHED:
+        folder = layout.root / name
+        if folder.is_dir():
+            for p in folder.rglob("*"):
+                if p.is_file():
+                    snap[p] = p.stat().st_mtime
+    return snap
+
+
+def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3) -> int:
+    result = build(layout, run_mkdocs=False, in_place=True)
+    for issue in result.issues:
+        print(issue.format(), file=sys.stderr)
+    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
+                               str(layout.mkdocs_yml), "--livereload"], cwd=layout.root)
+    before = _snapshot(layout)
+    try:
+        while server.poll() is None:
+            time.sleep(interval)
+            now = _snapshot(layout)
+            if now != before:
+                before = now
+                t0 = time.perf_counter()
+                result = build(layout, run_mkdocs=False, in_place=True)
+                errors = [i for i in result.issues if i.is_error]
+                for issue in errors:
+                    print(issue.format(), file=sys.stderr)
+                state = "not re-rendered (fix the errors above)" if result.failed else result.message
+                print(f"[rdkb serve] {state} in {time.perf_counter() - t0:.2f}s", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+    return 0

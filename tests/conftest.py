@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rdkb.build import build
+from rdkb.paths import REPO, Layout
+
+INPUTS = ("cases", "tables", "causes", "survey", "errata", "claims", "bib", "content", "site_templates")
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def copy_kb(dest: Path) -> Layout:
+    """A private copy of the knowledge base's inputs, so tests can break records safely."""
+    for name in INPUTS:
+        src = REPO.root / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+    shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
+    return Layout(dest)
+
+
+@pytest.fixture
+def kb(tmp_path: Path) -> Layout:
+    return copy_kb(tmp_path / "kb")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The real records built once (strict MkDocs) in a temporary copy."""
+    layout = copy_kb(tmp_path_factory.mktemp("built") / "kb")
+    result = build(layout, run_mkdocs=True, strict=True)
+    assert not result.failed, result.message
+    return layout

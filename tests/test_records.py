@@ -1,0 +1,34 @@
+"""Sweep over the real records, one test id per file (kept apart from the code tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdkb.load import load
+from rdkb.paths import REPO
+from rdkb.validate import validate
+
+_DS = load(REPO)
+_ISSUES = validate(_DS)
+_FILES = sorted({r.rel for r in _DS.cases} | {r.rel for r in _DS.tables.values()} | {r.rel for r in _DS.causes}
+                | {r.rel for r in (_DS.survey, _DS.errata, _DS.claims) if r} | {_DS.bib_path})
+
+
+@pytest.mark.kb_data
+@pytest.mark.parametrize("rel", _FILES)
+def test_record_file_is_clean(rel):
+    errors = [i.format() for i in _ISSUES if i.path == rel and i.is_error]
+    assert errors == []
+
+
+@pytest.mark.kb_data
+@pytest.mark.parametrize("rec", _DS.cases, ids=lambda r: r.id)
+def test_case_reported_facts_quote_or_cite(rec):
+    for key, fact in rec.data.items():
+        if isinstance(fact, dict) and fact.get("status") == "reported" and "value" in fact:
+            assert fact["source"]["ref"] in _DS.references, key
+
+
+@pytest.mark.kb_data
+def test_review_cases_are_the_22_of_appendix_a():
+    assert sum(1 for r in _DS.cases if r.data["in_review"]) == 22

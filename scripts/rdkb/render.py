@@ -172,3 +172,10 @@ def render_pages(env: jinja2.Environment, writer: Writer, pages: list[tuple[str,
         writer.text(out, tpl.render(page=out, **common, **ctx))
         if progress and i % 1000 == 0:
             progress(i)
+
+
+def write_new_record(path: Path, text: str) -> None:
+    """Used by `new-case`: create a record file (never overwrites)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)

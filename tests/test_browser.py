@@ -1,0 +1,353 @@
+"""The built site in a real browser: Debian's Chromium driven by Playwright.
+
+`make test` builds site/ first; this module serves it on 127.0.0.1 (random port) and checks the table
+enhancement (assets/kb.js), links, accessibility (axe-core), that nothing is fetched from another host,
+and print output. Screenshots and PDFs go to tests/artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urldefrag, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "site"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+MISSING = {"not reported", "\u2014"}
+CASES_TABLE = '.kb-table[data-table="cases"]'
+
+# Pages checked with axe-core. The optional ones are skipped only while the site does not have them yet.
+AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/"]
+OPTIONAL_PAGES = ["causes/", "summary/"]
+TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
+
+# Every request any test's page made: (page url, request url). Checked by test_no_request_leaves_the_server.
+REQUESTS: list[tuple[str, str]] = []
+BAD_RESPONSES: list[tuple[str, int]] = []
+
+
+def page_exists(path: str) -> bool:
+    return (SITE / path / "index.html").is_file()
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE}/index.html is missing: build the site first (make site)")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium: apt-get install chromium (or run make browser-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    pg.errors = []  # uncaught JS exceptions
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.on("request", lambda req: REQUESTS.append((pg.url, req.url)))
+    pg.on("response", lambda resp: resp.status >= 400 and BAD_RESPONSES.append((resp.url, resp.status)))
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def visible_first_cells(pg, table: str = CASES_TABLE) -> list[str]:
+    return pg.eval_on_selector_all(
+        f"{table} tbody tr:not([hidden])",
+        "rows => rows.filter(r => r.offsetParent !== null).map(r => r.cells[0].textContent.trim())",
+    )
+
+
+def column_texts(pg, header: str, table: str = CASES_TABLE) -> list[tuple[str, str]]:
+    """(first cell, cell of `header`) for each visible row, in display order."""
+    return pg.evaluate(
+        """([sel, header]) => {
+            const t = document.querySelector(sel + ' table');
+            const c = [...t.tHead.rows[0].cells].findIndex(th => th.textContent.trim() === header);
+            if (c < 0) throw new Error('no column ' + header);
+            return [...t.tBodies[0].rows].filter(r => !r.hidden)
+                .map(r => [r.cells[0].textContent.trim(), r.cells[c].textContent.replace(/\\s+/g, ' ').trim()]);
+        }""",
+        [table, header],
+    )
+
+
+def count_text(pg, table: str = CASES_TABLE) -> str:
+    return pg.inner_text(f"{table} .kb-count").strip()
+
+
+def leading_number(text: str) -> float:
+    match = re.match(r"[-+]?\d+(?:\.\d+)?", text)
+    assert match, f"not a number: {text!r}"
+    return float(match.group())
+
+
+def query(pg) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(pg.url).query)
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"[{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:8]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}")
+            lines.append(f"       {node['html'][:200]}")
+            summary = (node.get("failureSummary") or "").replace("\n", "\n       ")
+            if summary:
+                lines.append(f"       {summary}")
+        if len(v["nodes"]) > 8:
+            lines.append(f"    ... and {len(v['nodes']) - 8} more nodes")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the case table
+
+
+def test_case_table_filter_foot_ankle(page, server):
+    records = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    expected = sorted(r["id"] for r in records if r.get("foot_or_ankle") is True)
+    assert expected, "cases.json has no foot/ankle case: the test would prove nothing"
+
+    page.goto(server + "cases/")
+    assert count_text(page) == f"Showing {len(records)} of {len(records)} rows"
+    assert len(visible_first_cells(page)) == len(records)
+
+    page.get_by_label("Foot/ankle involved", exact=True).select_option("yes")
+    assert sorted(visible_first_cells(page)) == expected
+    assert count_text(page).startswith(f"Showing {len(expected)} of {len(records)} rows")
+    assert query(page).get("Foot/ankle involved") == ["yes"], page.url
+    assert "Foot%2Fankle+involved=yes" in page.url
+
+    page.reload()
+    assert page.get_by_label("Foot/ankle involved", exact=True).input_value() == "yes"
+    assert sorted(visible_first_cells(page)) == expected
+    assert count_text(page).startswith(f"Showing {len(expected)} of {len(records)} rows")
+
+    page.get_by_role("button", name="Clear filters").click()
+    assert len(visible_first_cells(page)) == len(records)
+    assert "Foot/ankle involved" not in query(page)
+    assert not page.errors, page.errors
+
+
+def test_case_table_search_box(page, server):
+    page.goto(server + "cases/")
+    page.get_by_label("Search rows").fill("jankovic")
+    rows = visible_first_cells(page)
+    assert rows and all(r.startswith("wu2006-") for r in rows), rows
+    assert query(page).get("q") == ["jankovic"]
+
+
+def test_case_table_sort_by_age(page, server):
+    page.goto(server + "cases/")
+    original = visible_first_cells(page)
+    button = page.locator(f"{CASES_TABLE} th").get_by_role("button", name="Age", exact=True)
+    header = page.locator(f"{CASES_TABLE} th", has=button)
+
+    button.click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert query(page).get("sort") == ["Age"], page.url
+    rows = column_texts(page, "Age")
+    assert sorted(r[0] for r in rows) == sorted(original)
+    reported = [leading_number(age) for _, age in rows if age.lower() not in MISSING]
+    missing = [case for case, age in rows if age.lower() in MISSING]
+    assert reported, "no case reports an age"
+    assert reported == sorted(reported)
+    assert [age.lower() in MISSING for _, age in rows] == [False] * len(reported) + [True] * len(missing), rows
+    assert missing == [c for c in original if c in missing], "sort is not stable among 'not reported' rows"
+
+    button.click()
+    assert header.get_attribute("aria-sort") == "descending"
+    assert query(page).get("dir") == ["desc"]
+    rows = column_texts(page, "Age")
+    reported_desc = [leading_number(age) for _, age in rows if age.lower() not in MISSING]
+    assert reported_desc == sorted(reported, reverse=True)
+    assert [age.lower() in MISSING for _, age in rows] == [False] * len(reported) + [True] * len(missing), rows
+
+    page.reload()  # the sort comes back from the URL
+    assert header.get_attribute("aria-sort") == "descending"
+    assert [leading_number(a) for _, a in column_texts(page, "Age") if a.lower() not in MISSING] == reported_desc
+
+
+@pytest.mark.parametrize("path", sorted(TABLE_PAGES))
+def test_tables_are_enhanced(page, server, path):
+    """Every data-filters name is a real column header (else a filter would silently vanish)."""
+    name = TABLE_PAGES[path]
+    page.goto(server + path)
+    sel = f'.kb-table[data-table="{name}"]'
+    assert page.locator(sel).count() == 1
+    info = page.evaluate(
+        """sel => {
+            const c = document.querySelector(sel);
+            const t = c.querySelector('table');
+            return {
+                wanted: (c.getAttribute('data-filters') || '').split('|').filter(Boolean),
+                headers: [...t.tHead.rows[0].cells].map(th => th.textContent.trim()),
+                buttons: [...t.tHead.rows[0].cells].map(th => !!th.querySelector('button')),
+                labels: [...c.querySelectorAll('.kb-filterbar select')].map(s => s.labels[0] && s.labels[0].textContent),
+                rows: t.tBodies[0].rows.length,
+                live: c.querySelector('.kb-count').getAttribute('aria-live'),
+            };
+        }""",
+        sel,
+    )
+    assert set(info["wanted"]) <= set(info["headers"]), f"data-filters names no column: {set(info['wanted']) - set(info['headers'])}"
+    assert info["labels"] == info["wanted"]
+    assert all(info["buttons"])
+    assert info["live"] == "polite"
+    assert count_text(page, sel) == f"Showing {info['rows']} of {info['rows']} rows"
+    assert not page.errors, page.errors
+
+
+def test_treatments_filter_splits_combinations(page, server):
+    rows = json.loads((SITE / "data" / "treatments.json").read_text(encoding="utf-8"))
+    expected = sorted(int(r["id"].rsplit("-", 1)[1]) for r in rows if "botulinum-toxin" in r["agents"])
+    page.goto(server + "treatments/")
+    sel = '.kb-table[data-table="treatments"]'
+    page.locator(sel).get_by_label("Agents", exact=True).select_option("botulinum toxin")
+    assert sorted(int(n) for n in visible_first_cells(page, sel)) == expected
+    assert count_text(page, sel).startswith(f"Showing {len(expected)} of {len(rows)} rows")
+
+
+# ---------------------------------------------------------------- links, accessibility, network
+
+
+def test_home_page_links(page, server):
+    page.goto(server)
+    hrefs = page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)")
+    internal = sorted({urldefrag(h).url for h in hrefs if h.startswith(server)})
+    assert len(internal) > 5, internal
+    broken = []
+    for url in internal:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        if status != 200:
+            broken.append(f"{status} {url}")
+    assert not broken, "broken links on the home page:\n" + "\n".join(broken)
+
+
+@pytest.mark.parametrize("path", AXE_PAGES + OPTIONAL_PAGES)
+def test_axe_no_serious_violations(page, server, path):
+    if path in OPTIONAL_PAGES and not page_exists(path):
+        pytest.skip(f"{path} is not part of the site yet")
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run make browser-deps (npm ci)")
+    page.goto(server + path)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"axe-core on /{path}:\n" + format_violations(bad)
+
+
+# ---------------------------------------------------------------- print and screenshots
+
+
+def test_print_pdf(page, server):
+    out = artifacts()
+    page.goto(server)
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    (out / "home.pdf").write_bytes(pdf)
+    if page_exists("summary"):
+        page.goto(server + "summary/")
+        pdf = page.pdf(format="A4", print_background=True)
+        (out / "summary.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert pdf.startswith(b"%PDF") and 1 <= pages <= 2, f"summary/ prints on {pages} pages (at most 2 allowed)"
+
+
+def test_print_hides_chrome(page, server):
+    page.goto(server + "cases/")
+    page.emulate_media(media="print")
+    for sel in (".md-header", ".md-sidebar--primary", ".md-footer", ".kb-filterbar"):
+        loc = page.locator(sel).first
+        assert loc.count() == 0 or not loc.is_visible(), f"{sel} is printed"
+    assert page.locator(f"{CASES_TABLE} table").is_visible()
+
+
+def test_screenshots(page, server):
+    out = artifacts()
+    page.goto(server + "cases/")
+    page.locator(CASES_TABLE).screenshot(path=str(out / "cases-table.png"))
+    page.goto(server + "cases/mcclinton2012-1/")
+    page.screenshot(path=str(out / "case-mcclinton2012-1.png"), full_page=True)
+    if page_exists("summary"):
+        page.goto(server + "summary/")
+        page.screenshot(path=str(out / "summary.png"), full_page=True)
+    assert (out / "cases-table.png").stat().st_size > 1000
+
+
+def test_no_request_leaves_the_server(page, server):
+    """Runs last: covers the pages every other test loaded, plus each site page below."""
+    for path in ["", "cases/", "cases/mcclinton2012-1/", "papers/", "agents/", "downloads/",
+                 *[p for p in OPTIONAL_PAGES if page_exists(p)]]:
+        page.goto(server + path, wait_until="networkidle")
+    origin = urlsplit(server).netloc
+    foreign = sorted({
+        f"{url}  (from {src})" for src, url in REQUESTS
+        if not url.startswith(("data:", "blob:", "about:")) and urlsplit(url).netloc != origin
+    })
+    assert REQUESTS, "no request was recorded"
+    assert not foreign, f"requests to hosts other than {origin}:\n" + "\n".join(foreign)
+    assert not BAD_RESPONSES, "failed responses:\n" + "\n".join(f"{s} {u}" for u, s in sorted(set(BAD_RESPONSES)))
+

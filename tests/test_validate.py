@@ -99,3 +99,28 @@ def test_all_problems_are_collected_not_just_the_first(kb):
     for name in ("E101-unknown-field.yaml", "E102-wrong-type.yaml", "E202-unknown-bib-key.yaml"):
         _install_case(kb, FIXTURES / "invalid" / "cases" / name)
     assert {e.rule for e in _errors(kb)} == {"E101", "E102", "E202"}
+
+
+def test_fast_gate_agrees_with_jsonschema_on_every_fixture_and_record(kb):
+    """The compiled validator only answers "valid?"; it must never pass what jsonschema rejects."""
+    from rdkb.load import load_record
+    from rdkb.validate import _fast_gate, _validator
+
+    paths = [(p, "case") for p in CASE_FIXTURES + VALID_CASES] + [(p, "table") for p in TABLE_FIXTURES]
+    ds = load(kb)
+    recs = [r for r in ds.cases + list(ds.tables.values()) + ds.causes + [ds.survey, ds.errata] if r]
+    for path, kind in paths:
+        rec, _ = load_record(path, kind, path.parent)
+        if rec is not None:
+            recs.append(rec)
+    assert len(recs) > 40
+    for rec in recs:
+        strict = _validator(rec.kind).is_valid(rec.data)
+        gate = _fast_gate(rec.kind)
+        try:
+            gate(rec.data)
+            fast = True
+        except Exception:
+            fast = False
+        assert fast == strict or (not fast and strict), rec.rel
+        assert not (fast and not strict), f"fast gate passed an invalid record: {rec.rel}"

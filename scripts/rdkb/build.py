@@ -182,6 +182,7 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     timings["load"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     issues = validate(ds)
+    render.write_cache(layout.cache_file, ds.cache)
     timings["validate"] = time.perf_counter() - t0
     if any(i.is_error for i in issues):
         n = sum(1 for i in issues if i.is_error)

@@ -29,6 +29,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     layout = _layout(args)
     ds = load(layout)
     issues = validate(ds)
+    from rdkb.render import write_cache
+
+    write_cache(layout.cache_file, ds.cache)
     if args.quiet_warnings:
         issues = [i for i in issues if i.is_error]
     n_err, n_warn = _print_issues(issues)

@@ -220,7 +220,9 @@ def case_view(rec: Record, refs: dict[str, Reference], vocab: dict[str, dict[str
             row = display_fact(d[key], vocab)
             row["field"], row["title"] = key, title
             facts.append(row)
-    cites = sorted({v for v in _walk_refs(d)} | {d.get("paper", "")})
+    from rdkb.validate import cited_key_set
+
+    cites = sorted(cited_key_set(d) | {d.get("paper", "")})
     label = fact_value(d.get("label"))
     return CaseView(
         id=rec.id, rel=rec.rel, record=rec, paper=d.get("paper", ""),

@@ -8,7 +8,9 @@ no duplicate keys, bounded size and depth; timestamps stay strings.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 import re
 import subprocess
 from pathlib import Path
@@ -165,7 +167,12 @@ def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], lis
                                             "check the file is plain YAML")]
 
 
-def load_record(path: Path, kind: str, root: Path) -> tuple[Record | None, list[Issue]]:
+CACHE_VERSION = "rdkb-cache-1"
+
+
+def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None
+                ) -> tuple[Record | None, list[Issue]]:
+    """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed."""
     rel = _rel(path, root)
     issues: list[Issue] = []
     stem = path.stem
@@ -176,10 +183,29 @@ def load_record(path: Path, kind: str, root: Path) -> tuple[Record | None, list[
         raw = path.read_bytes()
     except OSError as exc:
         return None, [Issue(rel, 1, "E007", f"cannot read file: {exc.strerror}", "check file permissions")]
-    data, lines, issues = parse_yaml_bytes(raw, rel)
+    digest = hashlib.sha1(raw).hexdigest()
+    hit = cache.get("parse:" + digest) if cache is not None else None
+    if hit is not None:
+        data, lines, raw_issues = hit
+        issues = [Issue(rel, *i) for i in raw_issues]
+    else:
+        data, lines, issues = parse_yaml_bytes(raw, rel)
+        if cache is not None:
+            cache["parse:" + digest] = (data, lines, [(i.line, i.rule, i.message, i.hint, i.severity) for i in issues])
+            cache["dirty"] = True
     if data is None:
         return None, issues
-    return Record(kind=kind, id=stem, path=path, rel=rel, data=data, lines=lines), issues
+    return Record(kind=kind, id=stem, path=path, rel=rel, data=data, lines=lines, digest=digest), issues
+
+
+def read_cache(path: Path) -> dict[str, Any]:
+    """The content-addressed cache of parse and schema results (build/cache). Any problem: start empty."""
+    try:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+        return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else {"version": CACHE_VERSION}
+    except Exception:  # a missing, stale or corrupt cache is never an error
+        return {"version": CACHE_VERSION}
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -204,13 +230,34 @@ def _record_files(folder: Path, root: Path, issues: list[Issue]) -> list[Path]:
     return files
 
 
-def load_bibliography(path: Path, root: Path) -> tuple[dict[str, Reference], str, list[Issue]]:
+def load_bibliography(path: Path, root: Path, cache: dict[str, Any] | None = None
+                      ) -> tuple[dict[str, Reference], str, list[Issue]]:
+    """Parse bib/references.bib once (bibtexparser v2, LaTeX decoded). Cached by content hash."""
     rel = _rel(path, root)
-    issues: list[Issue] = []
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw_bytes = path.read_bytes()
     except OSError:
         return {}, "", [Issue(rel, 1, "E301", "bibliography file missing", "create bib/references.bib")]
+    key = "bib:" + hashlib.sha1(raw_bytes).hexdigest()
+    if cache is not None and key in cache:
+        refs, issues = cache[key]
+        return dict(refs), raw_bytes.decode("utf-8"), list(issues)
+    refs, text, issues = _parse_bibliography(raw_bytes, rel)
+    if cache is not None and text:
+        cache[key] = (refs, issues)
+        cache["dirty"] = True
+    return refs, text, issues
+
+
+BIB_PARSES = 0  # how many times the bibliography was actually parsed in this process (tests check: once per build)
+
+
+def _parse_bibliography(raw_bytes: bytes, rel: str) -> tuple[dict[str, Reference], str, list[Issue]]:
+    global BIB_PARSES
+    BIB_PARSES += 1
+    issues: list[Issue] = []
+    try:
+        text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
         return {}, "", [Issue(rel, 1, "E301", "bibliography is not valid UTF-8", "save it as UTF-8")]
     library = bibtexparser.parse_string(text, append_middleware=[bibmw.LatexDecodingMiddleware()])
@@ -255,34 +302,37 @@ def _git_dates(root: Path) -> dict[str, str]:
     return dates
 
 
-def load(layout: Layout) -> Dataset:
+def load(layout: Layout, use_cache: bool = True) -> Dataset:
     """Read every input of the knowledge base. Problems become issues; nothing raises for bad data."""
     ds = Dataset()
     root = layout.root
+    cache = read_cache(layout.cache_file) if use_cache else None
+    if cache is not None:
+        ds.cache = cache
     singles = {"survey": (layout.survey, "survey"), "errata": (layout.errata, "review-errata"), "claims": (layout.claims, "review-claims")}
     for path in _record_files(layout.cases, root, ds.issues):
-        rec, issues = load_record(path, "case", root)
+        rec, issues = load_record(path, "case", root, cache)
         ds.issues += issues
         if rec:
             ds.cases.append(rec)
     for path in _record_files(layout.tables, root, ds.issues):
-        rec, issues = load_record(path, "table", root)
+        rec, issues = load_record(path, "table", root, cache)
         ds.issues += issues
         if rec:
             ds.tables[rec.id] = rec
     for path in _record_files(layout.causes, root, ds.issues):
-        rec, issues = load_record(path, "cause", root)
+        rec, issues = load_record(path, "cause", root, cache)
         ds.issues += issues
         if rec:
             ds.causes.append(rec)
     for attr, (folder, stem) in singles.items():
         path = folder / f"{stem}.yaml"
         if path.exists():
-            rec, issues = load_record(path, attr, root)
+            rec, issues = load_record(path, attr, root, cache)
             ds.issues += issues
             setattr(ds, attr, rec)
     ds.bib_path = _rel(layout.bib / "references.bib", root)
-    ds.references, ds.bib_text, issues = load_bibliography(layout.bib / "references.bib", root)
+    ds.references, ds.bib_text, issues = load_bibliography(layout.bib / "references.bib", root, cache)
     ds.issues += issues
     if layout.content.is_dir():
         for p in sorted(layout.content.rglob("*.md")):

@@ -43,6 +43,7 @@ class Record:
     rel: str  # path relative to the repo root, for messages and "edit this record" links
     data: dict[str, Any]
     lines: dict[DocPath, int] = field(repr=False, compare=False)
+    digest: str = field(default="", repr=False, compare=False)  # sha1 of the file bytes (cache key)
 
     def line(self, doc_path: DocPath) -> int:
         """Line of the deepest node on doc_path that exists (1 if none)."""
@@ -83,4 +84,6 @@ class Dataset:
     bib_text: str = ""
     content_pages: dict[str, str] = field(default_factory=dict)  # rel name -> markdown
     issues: list[Issue] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # content-addressed parse/validation results
+    cache_dirty: bool = False
     changed: dict[str, str] = field(default_factory=dict)  # rel path -> ISO date the file last changed

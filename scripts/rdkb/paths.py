@@ -57,6 +57,10 @@ class Layout:
         return self.root / "build" / "docs"
 
     @property
+    def cache_file(self) -> Path:
+        return self.root / "build" / "cache" / "records.pickle"
+
+    @property
     def site(self) -> Path:
         return self.root / "site"
 

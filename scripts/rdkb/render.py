@@ -23,6 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#!|&~\"'^:"}
+_MD_TABLE = str.maketrans(_MD_SPECIAL)
 _MD_LEADING = {c: f"&#{ord(c)};" for c in "-+=.0123456789"}  # list/heading/rule markers only matter first
 
 
@@ -40,7 +41,7 @@ def md(value: Any) -> Markup:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = " ".join(str(value).split())
-    out = "".join(_MD_SPECIAL.get(ch, ch) for ch in text)
+    out = text.translate(_MD_TABLE)
     if out[:1] in _MD_LEADING:
         out = _MD_LEADING[out[0]] + out[1:]
     return Markup(out)
@@ -59,6 +60,33 @@ def rel(from_page: str, to_page: str) -> str:
     return out + (f"#{anchor}" if anchor else "")
 
 
+@jinja2.pass_context
+def source_link(ctx: Any, src: Any) -> Markup:
+    """'[Wu & Jankovic 2006](../references.md#wu2006), abstract' for a source mapping."""
+    if not isinstance(src, dict) or not src.get("ref"):
+        return Markup("no source")
+    key = src["ref"]
+    out = link(ctx["refs_short"].get(key, key), rel(ctx["page"], f"references.md#{key}"))
+    return Markup(out + (", " + md(src["locator"]) if src.get("locator") else ""))
+
+
+@jinja2.pass_context
+def case_link(ctx: Any, case_id: Any) -> Markup:
+    if not case_id:
+        return Markup("case not attributed in the source")
+    return link(case_id, rel(ctx["page"], f"cases/{case_id}.md"))
+
+
+@jinja2.pass_context
+def agent_links(ctx: Any, agents: Any) -> Markup:
+    names = ctx["vocab"]["agents"]
+    return Markup(" + ").join(link(names.get(a, a), rel(ctx["page"], f"agents/{a}.md")) for a in agents)
+
+
+def yn(value: Any) -> str:
+    return "not reported" if value is None else ("yes" if value else "no")
+
+
 def make_env(template_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
@@ -69,7 +97,8 @@ def make_env(template_dir: Path) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(link=link, Safe=Safe, rel=rel)
+    env.globals.update(link=link, Safe=Safe, rel=rel, source_link=source_link, case_link=case_link,
+                       agent_links=agent_links, yn=yn)
     env.filters["md"] = md
     return env
 
@@ -179,3 +208,16 @@ def write_new_record(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8", newline="\n") as fh:
         fh.write(text)
+
+
+def write_cache(path: Path, cache: dict[str, Any]) -> None:
+    """Persist the content-addressed parse/validation cache atomically (only when something new was added)."""
+    if not cache.pop("dirty", False):
+        return
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -71,6 +72,36 @@ def _validator(kind: str) -> jsonschema.protocols.Validator | None:
     return jsonschema.Draft202012Validator(schemas[kind], registry=registry)
 
 
+@cache
+def _fast_gate(kind: str) -> Any:
+    """A compiled validator (fastjsonschema, ~25x faster) used only to answer "valid?".
+
+    Invalid records are always re-checked by jsonschema (draft 2020-12), which produces the messages;
+    tests check that both agree on every fixture. Falls back to None if the schema cannot be compiled."""
+    try:
+        import copy
+
+        import fastjsonschema
+    except ImportError:
+        return None
+    registry, schemas = _schemas()
+    if kind not in schemas:
+        return None
+    by_url = {}
+    for k, sch in schemas.items():
+        c = copy.deepcopy(sch)
+        c["$schema"] = "http://json-schema.org/draft-07/schema#"
+        by_url[sch["$id"]] = c
+
+    def handler(uri: str) -> dict[str, Any]:
+        return by_url[uri.split("#")[0]]
+
+    try:
+        return fastjsonschema.compile(by_url[schemas[kind]["$id"]], handlers={"https": handler})
+    except Exception:
+        return None
+
+
 def vocabulary() -> dict[str, dict[str, str]]:
     return json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
 
@@ -106,6 +137,8 @@ def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None
 
 def _enum_hint(value: Any, allowed: Iterable[Any]) -> str:
     allowed = [a for a in allowed]
+    if isinstance(value, bool) and ("yes" in allowed or "no" in allowed):
+        return "write \"yes\" in quotes: unquoted yes/no/on/off are read as true/false"
     synonyms = vocabulary().get("agent_synonyms", {})
     if isinstance(value, str) and value.lower() in synonyms and synonyms[value.lower()] in allowed:
         return f"use {synonyms[value.lower()]!r} (the controlled vocabulary; see scripts/rdkb/schemas/vocabulary.json)"
@@ -125,6 +158,13 @@ def schema_issues(record: Record) -> list[Issue]:
     validator = _validator(record.kind)
     if validator is None:
         return []
+    gate = _fast_gate(record.kind)
+    if gate is not None:
+        try:
+            gate(record.data)
+            return []
+        except Exception:  # invalid, or a construct the fast validator does not handle: ask jsonschema
+            pass
     issues: list[Issue] = []
     for top in validator.iter_errors(record.data):
         for path, err in _leaf_errors(top):
@@ -172,6 +212,26 @@ def _walk(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ..
             yield from _walk(v, path + (i,))
 
 
+def cited_key_set(data: Any) -> set[str]:
+    """Every bib key a record cites, without paths (fast path; paths are computed only for unknown keys)."""
+    out: set[str] = set()
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if isinstance(v, str):
+                    if k in ("ref", "paper"):
+                        out.add(v)
+                elif k == "citations" and isinstance(v, list):
+                    out.update(c for c in v if isinstance(c, str))
+                else:
+                    stack.append(v)
+        elif isinstance(x, list):
+            stack.extend(x)
+    return out
+
+
 def cited_keys(record: Record) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Every bib key a record cites: `ref` of sources, `paper`, `citations` lists."""
     for path, value in _walk(record.data):
@@ -196,8 +256,11 @@ def cross_issues(ds: Dataset) -> list[Issue]:
     records = list(ds.cases) + list(ds.tables.values()) + list(ds.causes) + [r for r in (ds.survey, ds.errata, ds.claims) if r]
     cited: set[str] = set()
     for rec in records:
+        found = cited_key_set(rec.data)
+        cited |= found
+        if found <= keys:
+            continue
         for path, key in cited_keys(rec):
-            cited.add(key)
             if key not in keys:
                 close = difflib.get_close_matches(key, sorted(keys), n=1)
                 issues.append(Issue(rec.rel, rec.line(path), "E202", f"{_fmt_path(path)}: unknown bib key {key!r}",
@@ -276,10 +339,34 @@ def bib_issues(ds: Dataset, cited: set[str]) -> list[Issue]:
     return issues
 
 
+def _schema_digest() -> str:
+    import hashlib
+
+    h = hashlib.sha1()
+    for name in sorted(SCHEMA_FILES.values()):
+        p = SCHEMA_DIR / name
+        if p.exists():
+            h.update(p.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def validate(ds: Dataset) -> list[Issue]:
-    """All issues: the loader's, schema issues of every record, cross-record and bibliography checks."""
+    """All issues: the loader's, schema issues of every record, cross-record and bibliography checks.
+
+    Schema results are cached per (schema version, kind, file content); cross-record checks always run."""
     issues = list(ds.issues)
+    version = _schema_digest() if ds.cache else ""
     for rec in list(ds.cases) + list(ds.tables.values()) + list(ds.causes) + [r for r in (ds.survey, ds.errata, ds.claims) if r]:
-        issues += schema_issues(rec)
+        key = f"schema:{version}:{rec.kind}:{rec.digest}"
+        hit = ds.cache.get(key) if ds.cache and rec.digest else None
+        if hit is not None:
+            issues += [Issue(rec.rel, *i) for i in hit]
+            continue
+        found = schema_issues(rec)
+        if ds.cache and rec.digest:
+            ds.cache[key] = [(i.line, i.rule, i.message, i.hint, i.severity) for i in found]
+            ds.cache["dirty"] = True
+        issues += found
     issues += cross_issues(ds)
     return sorted(set(issues), key=lambda i: (i.path, i.line, i.rule, i.message))

@@ -7,7 +7,8 @@
   "use strict";
 
   var MISSING = ["not reported", "\u2014", "\u2013", "-", ""];
-  var SEARCH_KEY = "q", SORT_KEY = "sort", DIR_KEY = "dir";
+  // Not "q" or "h": mkdocs-material opens its search dialog for ?q= and highlights terms for ?h=.
+  var SEARCH_KEY = "search", SORT_KEY = "sort", DIR_KEY = "dir";
 
   function text(el) { return (el.textContent || "").replace(/\s+/g, " ").trim(); }
   function isMissing(s) { return MISSING.indexOf(s.toLowerCase()) !== -1; }
@@ -69,7 +70,10 @@
     var bar = el("div", { "class": "kb-filterbar", role: "group", "aria-label": "Filter the table" });
     wanted.forEach(function (col, n) {
       var c = headers.indexOf(col);
-      if (c === -1) return;
+      if (c === -1) { // tolerate a header with a parenthetical: "Body regions (coded from the wording)"
+        c = headers.findIndex(function (h) { return h.indexOf(col + " (") === 0; });
+        if (c === -1) return;
+      }
       var counts = {};
       rows.forEach(function (r) {
         splitValues(r.cells[c] || "").forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
@@ -176,10 +180,12 @@
         buttons[c].setAttribute("data-dir", c === state.sort ? (state.desc ? "desc" : "asc") : "none");
         buttons[c].title = "Sort by " + headers[c] + (c === state.sort && !state.desc ? ", descending" : ", ascending");
       });
-      var filtered = shown !== rows.length;
+      var conds = active.map(function (s) { return s.labels[0].textContent + " = " + s.value; });
+      if (q) conds.push("search \u201c" + search.value.trim() + "\u201d");
       count.textContent = "Showing " + shown + " of " + rows.length + " rows" +
-        (filtered ? " (filtered)" : "") + (shown === 0 ? " \u2014 no row matches; clear the filters to see all." : "");
-      container.classList.toggle("kb-is-filtered", filtered);
+        (conds.length ? " (filtered: " + conds.join("; ") + ")" : "") +
+        (shown === 0 ? " \u2014 no row matches; clear the filters to see all." : "");
+      container.classList.toggle("kb-is-filtered", conds.length > 0);
       reset.disabled = !active.length && !q;
       if (push) writeUrl();
     }
@@ -189,6 +195,10 @@
   }
 
   function init() {
+    // mkdocs-material's search box is role="dialog" without a name (axe: aria-dialog-name).
+    Array.prototype.forEach.call(document.querySelectorAll('.md-search[role="dialog"]'), function (d) {
+      if (!d.getAttribute("aria-label") && !d.getAttribute("aria-labelledby")) d.setAttribute("aria-label", "Search");
+    });
     var containers = Array.prototype.slice.call(document.querySelectorAll(".kb-table"));
     var many = containers.length > 1;
     containers.forEach(function (c, i) {

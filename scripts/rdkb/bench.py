@@ -1,0 +1,199 @@
+"""`make bench`: the pipeline on N synthetic, schema-valid cases; seconds per stage, memory, output size.
+
+Each N runs in its own process (so peak memory is per N). The bare `mkdocs build` of the already
+rendered Markdown is timed in the same run, so our overhead is a ratio that holds on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+from rdkb.paths import REPO, Layout
+
+REGIONS = ["toes", "foot", "ankle", "lower-leg", "knee", "thigh", "hip"]
+AGENTS = ["baclofen", "botulinum-toxin", "carbamazepine", "clonazepam", "diazepam", "levodopa", "lorazepam",
+          "nortriptyline", "trihexyphenidyl"]
+RESPONSES = ["marked", "moderate", "some", "mild", "minimal", "none", "yes", "not-reported"]
+
+
+def synthetic_case(i: int, paper: str) -> str:
+    nr = "\n  status: not_reported\n"
+
+    def rep(value: str, quote: str = "synthetic") -> str:
+        return f"\n  status: reported\n  value: {value}\n  source: {{ref: {paper}, locator: \"case {i}\"}}\n  quote: {quote}\n"
+
+    regions = sorted({REGIONS[i % 7], REGIONS[(i * 3) % 7]})
+    agents = sorted({AGENTS[i % 9], AGENTS[(i // 9) % 9]})
+    return (
+        "# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json\n"
+        f"paper: {paper}\nin_review: false\n"
+        f"label:{rep(f'Patient {i % 4 + 1}')}"
+        f"sex:{rep('female' if i % 3 else 'male') if i % 5 else nr}"
+        f"age_at_presentation:{rep(str(20 + i % 50)) if i % 4 else nr}"
+        f"age_at_onset:{rep(str(18 + i % 45)) if i % 3 else nr}"
+        f"side:{rep(['left', 'right', 'both'][i % 3])}"
+        f"body_regions:{rep('[' + ', '.join(regions) + ']')}"
+        f"main_complaint:{rep('Synthetic complaint number ' + str(i))}"
+        f"adequately_described:{rep('true')}"
+        f"spread_to_other_activities:{rep('true' if i % 2 else 'false')}"
+        f"spread_to_walking:{rep('true' if i % 3 else 'false') if i % 7 else nr}"
+        f"spread_delay:{nr}rest_tremor:{nr}parkinsons_disease:{rep('false')}"
+        "treatments:\n  status: reported\n  items:\n"
+        f"    - agents: [{', '.join(agents)}]\n      response: \"{RESPONSES[i % 8]}\"\n      source: {{ref: {paper}}}\n"
+        f"other_interventions:{nr}outcome:{nr}"
+        f"notes: Synthetic benchmark case {i}; not data.\n"
+    )
+
+
+def make_kb(dest: Path, n: int) -> Layout:
+    layout = Layout(dest)
+    for name in ("tables", "site_templates", "content"):
+        if (REPO.root / name).is_dir():
+            shutil.copytree(REPO.root / name, dest / name)
+    shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
+    (dest / "cases").mkdir(parents=True)
+    (dest / "bib").mkdir()
+    bib = [(REPO.bib / "references.bib").read_text(encoding="utf-8")]
+    n_papers = max(1, n // 4)
+    for p in range(n_papers):
+        bib.append(f"@article{{synth{p:05d},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
+                   f"  journal = {{Benchmark Journal}},\n  year = {{2020}},\n  doi = {{10.5555/synth.{p}}}\n}}\n")
+    (dest / "bib" / "references.bib").write_text("\n".join(bib), encoding="utf-8")
+    for i in range(n):
+        (dest / "cases" / f"synth{i // 4:05d}-{i % 4 + 1}.yaml").write_text(synthetic_case(i, f"synth{i // 4:05d}"), encoding="utf-8")
+    return layout
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - t0, proc.returncode
+
+
+def bench_one(n: int) -> dict:
+    """Runs inside its own process."""
+    from rdkb import render
+    from rdkb.build import build
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"rdkb-bench-{n}-"))
+    try:
+        layout = make_kb(tmp / "kb", n)
+        env = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+        check_cmd = [sys.executable, "-m", "rdkb", "--root", str(layout.root), "--quiet-warnings", "check"]
+        t0 = time.perf_counter()
+        cold = subprocess.run(check_cmd, env=env, capture_output=True, text=True, check=False)
+        check_cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        subprocess.run(check_cmd, env=env, capture_output=True, text=True, check=False)
+        check_warm = time.perf_counter() - t0
+        render.remove_tree(layout.cache_file.parent)  # the build below measures our stages cold
+        result = build(layout, run_mkdocs=True, strict=True)
+        if result.failed:
+            raise RuntimeError(result.message + "\n" + "\n".join(i.format() for i in result.issues[:5]))
+        warm = build(layout, run_mkdocs=False)  # our stages again, parse/validation cache warm
+        bare_site = tmp / "bare-site"
+        bare, rc = _timed([sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.mkdocs_yml),
+                           "--site-dir", str(bare_site)], layout.root)
+        case_pages = list((layout.site / "cases").glob("*/index.html"))
+        case_pages = [p for p in case_pages if p.parent.name != "cases"]
+        t = result.timings
+        ours = t["load"] + t["validate"] + t["derive"] + t["render"]
+        ours_warm = sum(warm.timings[k] for k in ("load", "validate", "derive", "render"))
+        return {
+            "cases": n, "check_exit": cold.returncode, "check_cold_s": check_cold, "check_warm_s": check_warm,
+            **{f"{k}_s": v for k, v in t.items()}, "ours_s": ours, "ours_warm_s": ours_warm,
+            "total_s": ours + t["mkdocs"], "bare_mkdocs_s": bare, "bare_rc": rc,
+            "peak_rss_ours_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mkdocs_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "output_mb": _du(layout.site) / 1e6, "case_page_kb": (sum(p.stat().st_size for p in case_pages) / len(case_pages) / 1e3) if case_pages else 0,
+            "search_index_mb": (layout.site / "search" / "search_index.json").stat().st_size / 1e6,
+            "pages": result.pages,
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("mkdocs", "mkdocs-material", "jinja2", "pyyaml", "jsonschema", "bibtexparser"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "?"
+    return out
+
+
+def run_bench(sizes: list[int], out_dir: Path) -> int:
+    rows = []
+    env = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+    for n in sizes:
+        print(f"[bench] {n} cases: generating, checking, building ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", f"import json,rdkb.bench as b; print(json.dumps(b.bench_one({n})))"],
+                              env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return 2
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"[bench] {n} cases done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+    report = format_report(rows)
+    print(report)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "latest.md").write_text(report, encoding="utf-8")
+    (out_dir / "latest.json").write_text(json.dumps({"rows": rows, "cores": os.cpu_count(), "versions": _versions(),
+                                                     "date": date.today().isoformat()}, indent=2), encoding="utf-8")
+    return 0
+
+
+def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
+    by = {r["cases"]: r for r in rows}
+    out: list[tuple[str, bool | None, str]] = []
+    big, mid = by.get(10000), by.get(1000)
+    if big:
+        ratio = big["ours_s"] / big["bare_mkdocs_s"]
+        ratio_w = big["ours_warm_s"] / big["bare_mkdocs_s"]
+        out.append(("our stages <= 25% of bare mkdocs at 10,000 (cold cache)", ratio <= 0.25, f"{ratio:.0%}"))
+        out.append(("our stages <= 25% of bare mkdocs at 10,000 (warm cache)", ratio_w <= 0.25, f"{ratio_w:.0%}"))
+        out.append(("make check at 10,000 < 3 s (cold cache)", big["check_cold_s"] < 3, f"{big['check_cold_s']:.2f} s"))
+        out.append(("make check at 10,000 < 3 s (warm cache)", big["check_warm_s"] < 3, f"{big['check_warm_s']:.2f} s"))
+        out.append(("output per case page <= 25 KB", big["case_page_kb"] <= 25, f"{big['case_page_kb']:.1f} KB"))
+        out.append(("total output at 10,000 < 400 MB", big["output_mb"] < 400, f"{big['output_mb']:.0f} MB"))
+        peak = max(big["peak_rss_ours_mb"], big["peak_rss_mkdocs_mb"])
+        out.append(("peak memory < 1 GB at 10,000", peak < 1024, f"{peak:.0f} MB"))
+    if big and mid:
+        growth = big["total_s"] / mid["total_s"]
+        out.append(("time at 10,000 <= 11 x time at 1,000", growth <= 11, f"{growth:.1f} x"))
+    return out
+
+
+def format_report(rows: list[dict]) -> str:
+    v = _versions()
+    lines = [f"# Benchmark ({date.today().isoformat()}, {os.cpu_count()} cores, {platform.machine()}, "
+             + ", ".join(f"{k} {x}" for k, x in v.items()) + ")", "",
+             "| cases | load s | validate s | derive s | render s | ours s (warm) | mkdocs s | bare mkdocs s | ours/bare | total s | check cold s | check warm s | peak MB (ours / mkdocs) | output MB | per case page KB | search index MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['cases']} | {r['load_s']:.2f} | {r['validate_s']:.2f} | {r['derive_s']:.2f} | {r['render_s']:.2f} | "
+                     f"{r['ours_s']:.2f} ({r['ours_warm_s']:.2f}) | {r['mkdocs_s']:.2f} | {r['bare_mkdocs_s']:.2f} | "
+                     f"{r['ours_s'] / r['bare_mkdocs_s']:.0%} | {r['total_s']:.2f} | {r['check_cold_s']:.2f} | {r['check_warm_s']:.2f} | "
+                     f"{r['peak_rss_ours_mb']:.0f} / {r['peak_rss_mkdocs_mb']:.0f} | {r['output_mb']:.1f} | {r['case_page_kb']:.1f} | {r['search_index_mb']:.2f} |")
+    lines += ["", "| target | met | measured |", "|---|---|---|"]
+    for name, ok, val in targets(rows):
+        lines.append(f"| {name} | {'met' if ok else 'MISSED'} | {val} |")
+    return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ file writing goes through rdkb.render.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from rdkb import render
 from rdkb.derive import Derived, derive, fact_status, fact_value
 from rdkb.load import load
 from rdkb.model import Dataset, Issue
-from rdkb.paths import SCHEMA_DIR, Layout
+from rdkb.paths import PACKAGE_DIR, SCHEMA_DIR, Layout
 from rdkb.validate import SCHEMA_FILES, validate, vocabulary
 
 CHANGELOG = [
@@ -42,27 +43,7 @@ def _newest(dates: list[str]) -> str:
     return max(dates) if dates else ""
 
 
-FACT_FIELDS = ["label", "sex", "age_at_presentation", "age_at_onset", "age_timing_unstated", "duration_at_presentation",
-               "side", "body_regions", "main_complaint", "adequately_described", "spread_to_other_activities",
-               "spread_to_walking", "spread_delay", "rest_tremor", "parkinsons_disease", "parkinsons_delay", "outcome"]
-
-
-def case_export(d: Derived) -> list[dict[str, Any]]:
-    out = []
-    for c in d.cases:
-        data = c.record.data
-        obj: dict[str, Any] = {"id": c.id, "paper": c.paper, "in_review": c.in_review}
-        for f in FACT_FIELDS:
-            fact = data.get(f)
-            st = fact_status(fact)
-            obj[f] = fact_value(fact) if st == "reported" else (False if st == "absent" else None)
-            obj[f + "_status"] = st
-        obj["foot_or_ankle"] = c.foot_or_ankle
-        obj["treatments"] = [{"agents": t["agents"], "response": t["response"], "source": t["source"]} for t in c.treatments]
-        obj["sources"] = {f: data[f]["source"] for f in FACT_FIELDS if isinstance(data.get(f), dict) and "source" in data[f]}
-        obj["record"] = f"records/{c.rel}"
-        out.append(obj)
-    return out
+from rdkb.build_support import FACT_FIELDS, case_export  # noqa: E402
 
 
 def plan(ds: Dataset, d: Derived, extra_pages: list[tuple[str, str, dict[str, Any]]] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
@@ -245,7 +226,8 @@ def run_mkdocs_build(layout: Layout, strict: bool = True) -> tuple[bool, str]:
     cmd = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.mkdocs_yml), "--site-dir", str(new_site)]
     if strict:
         cmd.append("--strict")
-    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]))}
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         render.remove_tree(new_site)
         return False, proc.stdout + proc.stderr

@@ -397,3 +397,117 @@ def case_figures(cases: list[CaseView], complaint_rows: list[dict[str, Any]], tr
         "n_agents": len([a for a in agents if a["n_rows"]]),
         "rows_attributed": sum(1 for r in treatment_rows + complaint_rows if r["case"]),
     }
+
+
+# ---------------------------------------------------------------- claims, causes, survey (issue 3)
+
+def _matches(obj: dict[str, Any], where: dict[str, Any]) -> bool:
+    return all(obj.get(k) == v for k, v in where.items())
+
+
+def survey_rows(survey: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for i, row in enumerate(survey.get("complaints", []), 1):
+        regions = row.get("body_regions") or []
+        rows.append({"n": i, "id": row["id"], "text": row.get("text", ""), "regions": regions,
+                     "foot_or_ankle": bool(FOOT_REGIONS & set(regions)), "toes": "toes" in regions,
+                     "hip_or_thigh": bool({"hip", "thigh"} & set(regions)), "note": row.get("note", "")})
+    return rows
+
+
+def derive_claims(claims: list[dict[str, Any]], case_objs: list[dict[str, Any]], d: Derived,
+                  survey: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each claim's figure derived from the records, over the review's own cases (in_review)."""
+    review = [c for c in case_objs if c.get("in_review")]
+    out = []
+    for cl in claims:
+        spec = cl["derive"]
+        where = spec.get("where", {})
+        metric = spec["metric"]
+        unknown = 0
+        if metric == "cases":
+            derived: Any = sum(1 for c in review if _matches(c, where))
+            unknown = sum(1 for c in review if any(c.get(k) is None for k in where) and
+                          all(c.get(k) == v for k, v in where.items() if c.get(k) is not None))
+        elif metric == "papers":
+            derived = len({c["paper"] for c in review if _matches(c, where)})
+        elif metric == "complaint_rows":
+            derived = sum(1 for r in d.complaint_rows if _matches(r, where))
+        elif metric == "treatment_rows":
+            derived = sum(1 for r in d.treatment_rows if _matches(r, where))
+        elif metric == "distinct_agents":
+            derived = len({a for r in d.treatment_rows for a in r["agents"]})
+        elif metric == "survey_complaints":
+            derived = sum(1 for r in survey if _matches(r, where))
+        elif metric == "case_values":
+            vals = [c.get(spec.get("field", "")) for c in review if _matches(c, where)]
+            derived = sorted((v for v in vals if v is not None), key=lambda v: (str(type(v)), v))
+            derived = [int(v) if isinstance(v, float) and v.is_integer() else v for v in derived]
+            unknown = sum(1 for v in vals if v is None)
+        else:
+            derived = None
+        stated = cl["stated"]
+        if isinstance(stated, list):
+            stated_cmp = sorted(stated, key=lambda v: (str(type(v)), v))
+            agrees: bool | None = derived == stated_cmp
+            if not agrees and unknown:
+                agrees = None
+        else:
+            if derived == stated:
+                agrees = True
+            elif isinstance(derived, int) and isinstance(stated, (int, float)) and derived < stated <= derived + unknown:
+                agrees = None  # the records hold too little to confirm or refute
+            else:
+                agrees = False
+        out.append({"id": cl["id"], "statement": cl["statement"], "source": {**cl["source"], "quote": cl["quote"]},
+                    "stated": stated, "derived": derived, "agrees": agrees, "not_reported": unknown,
+                    "note": cl.get("note", ""), "derive": spec})
+    return out
+
+
+HALLMARKS = [
+    ("running-specific", "Specific to running"),
+    ("worse-at-speed", "Worse at speed"),
+    ("worse-on-flat-surfaces", "Worse on flat, even surfaces; better on rough terrain"),
+    ("stops-soon-after-stopping", "Stops soon after stopping"),
+    ("several-nerve-territories", "Several muscle groups across nerve territories"),
+    ("no-sensory-symptoms", "No numbness, tingling or sharp pain"),
+    ("normal-strength", "Normal strength in the weight room"),
+    ("other-cyclic-activities-spared", "Other cyclic activities do not provoke it"),
+]
+
+CATEGORIES = {
+    "mental-image": "Mental image of running",
+    "transmission": "Transmission of commands",
+    "muscular": "Muscular execution: muscular",
+    "structural": "Muscular execution: structural",
+    "blood-supply": "Muscular execution: blood supply",
+    "proprioception": "Evaluation of motion (proprioception)",
+}
+
+RATINGS = {
+    "leading-candidate": "leading candidate",
+    "possible-contributor": "possible contributor",
+    "unlikely": "unlikely",
+    "ruled-out": "ruled out",
+}
+
+
+def cause_views(causes: list[Record]) -> list[dict[str, Any]]:
+    out = []
+    for rec in sorted(causes, key=lambda r: (r.data.get("order", 99), r.id)):
+        d = rec.data
+        marks = []
+        for key, title in HALLMARKS:
+            h = d.get("hallmarks", {}).get(key, {})
+            marks.append({"key": key, "title": title, "effect": h.get("effect", "not-addressed"),
+                          "reasoning": h.get("reasoning", ""), "source": h.get("source"), "note": h.get("note", "")})
+        out.append({"id": rec.id, "rel": rec.rel, "name": d["name"], "order": d.get("order"), "category": d["category"],
+                    "category_label": CATEGORIES.get(d["category"], d["category"]), "category_note": d.get("category_note", ""),
+                    "mechanism": d.get("mechanism", ""), "hallmarks": marks,
+                    "explains": sum(1 for m in marks if m["effect"] == "explains"),
+                    "contradicts": sum(1 for m in marks if m["effect"] == "contradicts"),
+                    "tests": d.get("diagnostic_tests", []), "treatments": d.get("treatments", []),
+                    "rating": d["verdict"]["rating"], "rating_label": RATINGS.get(d["verdict"]["rating"], d["verdict"]["rating"]),
+                    "verdict": d["verdict"], "citations": d.get("citations", []), "notes": d.get("notes", "")})
+    return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from markupsafe import Markup
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#!|&~\"'^:"}
 _MD_TABLE = str.maketrans(_MD_SPECIAL)
 _MD_LEADING = {c: f"&#{ord(c)};" for c in "-+=.0123456789"}  # list/heading/rule markers only matter first
+_MD_BLOCK_START = re.compile(r"^(?:[-+=]|\d+\.(?:\s|$))")
 
 
 Safe = Markup  # markup the renderer built itself (links, anchors, macro output): passed through unescaped
@@ -40,9 +42,11 @@ def md(value: Any) -> Markup:
         return Markup("yes" if value else "no")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, (int, float)):
+        return Markup(str(value))
     text = " ".join(str(value).split())
     out = text.translate(_MD_TABLE)
-    if out[:1] in _MD_LEADING:
+    if _MD_BLOCK_START.match(out):  # would start a list, heading rule or setext underline at a line start
         out = _MD_LEADING[out[0]] + out[1:]
     return Markup(out)
 

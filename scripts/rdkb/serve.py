@@ -6,13 +6,14 @@ A record with errors prints its issues and leaves the served pages as they were.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from rdkb.build import build
-from rdkb.paths import Layout
+from rdkb.paths import PACKAGE_DIR, Layout
 
 WATCHED = ("cases", "tables", "causes", "survey", "errata", "claims", "bib", "content", "site_templates")
 
@@ -32,8 +33,9 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
     result = build(layout, run_mkdocs=False, in_place=True)
     for issue in result.issues:
         print(issue.format(), file=sys.stderr)
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
     server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
-                               str(layout.mkdocs_yml), "--livereload"], cwd=layout.root)
+                               str(layout.mkdocs_yml), "--livereload"], cwd=layout.root, env=env)
     before = _snapshot(layout)
     try:
         while server.poll() is None:

@@ -63,7 +63,7 @@
       table.setAttribute("aria-labelledby", cap.id);
     }
 
-    var state = { filters: {}, q: "", sort: -1, desc: false };
+    var state = { sort: -1, desc: false };
     var wanted = (container.getAttribute("data-filters") || "").split("|")
       .map(function (s) { return s.trim(); }).filter(Boolean);
     var selects = [];

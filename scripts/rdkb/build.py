@@ -94,6 +94,7 @@ def plan(ds: Dataset, d: Derived, extra_pages: list[tuple[str, str, dict[str, An
                                                         "changed": ds.changed.get(ctab.get("rel", ""), "")}))
     pages.append(("treatments.md", "treatments.md.j2", {"table": ttab, "rows": d.treatment_rows,
                                                         "response_names": list(vocab["responses"].values()),
+                                                        "case_treatments": [(c, t) for c in d.cases for t in c.treatments],
                                                         "changed": ds.changed.get(ttab.get("rel", ""), "")}))
     pages.append(("agents/index.md", "agents/index.md.j2", {"changed": ds.changed.get(ttab.get("rel", ""), "")}))
     for a in d.agents:
@@ -173,7 +174,13 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     d = derive(ds, vocab)
     from rdkb import content as content_stage
 
+    from rdkb.charts import build_charts
+
     extra_pages, extra_nav = content_stage.pages(ds, d)
+    charts = build_charts(d, d.extra.get("survey_rows", []))
+    all_rels = [c.rel for c in d.cases] + [t.rel for t in ds.tables.values()] + ([ds.survey.rel] if ds.survey else [])
+    extra_pages.append(("charts.md", "charts.md.j2", {"charts": charts, "records": all_rels,
+                                                      "changed": _newest([ds.changed.get(r, "") for r in all_rels])}))
     pages = plan(ds, d, extra_pages)
     timings["derive"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -184,7 +191,9 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
                   "references": d.references, "backlinks": d.backlinks,
                   "refs_short": {r["key"]: r["short"] for r in d.references}}
         home_ctx = {"n_references": len(d.references), "extra_home": extra_nav.get("home", []),
-                    "sections": content_stage.sections(extra_nav), "changed": _newest(list(ds.changed.values()))}
+                    "sections": content_stage.sections(extra_nav) + [
+                        ("Charts", "charts.md", "complaint regions, responses by agent, age at onset, outcomes")],
+                    "changed": _newest(list(ds.changed.values()))}
         pages.append(("index.md", "index.md.j2", home_ctx))
         pages.append(("downloads.md", "downloads.md.j2", {
             "downloads": DOWNLOADS + extra_nav.get("downloads", []), "first_case": d.cases[0].id if d.cases else "",
@@ -192,6 +201,8 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
             "changelog": CHANGELOG + extra_nav.get("changelog", []), "changed": _newest(list(ds.changed.values()))}))
         render.render_pages(env, writer, pages, common)
         write_data(writer, ds, d)
+        for ch in charts:
+            writer.text(ch["file"], ch["svg"])
         content_stage.write_extra(writer, ds, d)
         for rec in ds.cases + list(ds.tables.values()) + ds.causes + [r for r in (ds.survey, ds.errata, ds.claims) if r]:
             writer.copy(f"records/{rec.rel}", rec.path)

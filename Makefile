@@ -17,7 +17,7 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-site: $(STAMP)
+site: $(STAMP) browser-deps
 	$(PY) -m rdkb --quiet-warnings build
 
 check: $(STAMP)

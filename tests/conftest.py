@@ -31,6 +31,6 @@ def kb(tmp_path: Path) -> Layout:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """The real records built once (strict MkDocs) in a temporary copy."""
     layout = copy_kb(tmp_path_factory.mktemp("built") / "kb")
-    result = build(layout, run_mkdocs=True, strict=True)
+    result = build(layout, run_mkdocs=True, strict=True, pdf=True)
     assert not result.failed, result.message
     return layout

@@ -157,7 +157,7 @@ def write_data(writer: render.Writer, ds: Dataset, d: Derived) -> None:
 
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
-          progress: Callable[[str], None] | None = None, in_place: bool = False) -> BuildResult:
+          progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load(layout)
@@ -222,7 +222,7 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     msg = f"rendered {len(pages)} pages into {layout.build_docs} ({len(writer.changed_files)} files changed)"
     if run_mkdocs:
         t0 = time.perf_counter()
-        ok, out = run_mkdocs_build(layout, strict)
+        ok, out = run_mkdocs_build(layout, strict, pdf)
         timings["mkdocs"] = time.perf_counter() - t0
         if not ok:
             return BuildResult(True, "mkdocs build failed:\n" + out, issues, timings, len(pages))
@@ -230,7 +230,7 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     return BuildResult(False, msg, issues, timings, len(pages))
 
 
-def run_mkdocs_build(layout: Layout, strict: bool = True) -> tuple[bool, str]:
+def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> tuple[bool, str]:
     """mkdocs build into a fresh folder, then swap it in: a failed build leaves site/ as it was."""
     new_site = layout.root / "build" / "site-new"
     render.remove_tree(new_site)
@@ -242,6 +242,15 @@ def run_mkdocs_build(layout: Layout, strict: bool = True) -> tuple[bool, str]:
     if proc.returncode != 0:
         render.remove_tree(new_site)
         return False, proc.stdout + proc.stderr
+    if pdf:
+        from rdkb import pdf as pdf_stage
+
+        try:
+            data = pdf_stage.print_page(new_site, "summary/")
+        except Exception as exc:  # Chromium missing or failing: the build fails, site/ stays as it was
+            render.remove_tree(new_site)
+            return False, f"printing the executive summary to PDF failed: {exc}"
+        render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
     render.swap_site(new_site, layout.site)
     return True, proc.stderr
 

@@ -44,7 +44,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from rdkb.build import build
 
     n_err, _ = 0, 0
-    result = build(_layout(args), run_mkdocs=not args.no_mkdocs, strict=True)
+    result = build(_layout(args), run_mkdocs=not args.no_mkdocs, strict=True, pdf=not args.no_pdf)
     n_err, _ = _print_issues([i for i in result.issues if i.is_error or not args.quiet_warnings])
     if result.failed:
         print(f"build failed: {result.message}; site/ left unchanged", file=sys.stderr)
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate every record and the bibliography").set_defaults(func=cmd_check)
     b = sub.add_parser("build", help="validate, derive, render Markdown and data, then mkdocs build into site/")
     b.add_argument("--no-mkdocs", action="store_true", help="stop after rendering build/docs")
+    b.add_argument("--no-pdf", action="store_true", help="skip printing the executive summary to PDF (needs Chromium)")
     b.set_defaults(func=cmd_build)
     n = sub.add_parser("new-case", help="write a new case record with every field present")
     n.add_argument("--paper", required=True, help="BibTeX key of the paper (add it to bib/references.bib first)")

@@ -225,3 +225,10 @@ def write_cache(path: Path, cache: dict[str, Any]) -> None:
     with open(tmp, "wb") as fh:
         pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a binary artefact (the summary PDF) atomically."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,119 @@
+"""Causes, survey, comparison, claims, errata, summary: data-bound pages and the review's claims checked."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from rdkb.build import build
+from rdkb.paths import REPO
+
+REVIEW = Path(REPO.root).parent / "shared" / "sources" / "davis-2015-loss-of-leg-coordination.txt"
+
+
+def _data(layout, name):
+    return json.loads((layout.build_docs / "data" / name).read_text(encoding="utf-8"))
+
+
+def test_twelve_causes_with_pages_matrix_and_tests_table(built):
+    causes = _data(built, "causes.json")
+    assert len(causes) == 12
+    assert {c["rating"] for c in causes} <= {"leading-candidate", "possible-contributor", "unlikely", "ruled-out"}
+    for c in causes:
+        assert (built.build_docs / "causes" / f"{c['id']}.md").exists()
+        assert len(c["hallmarks"]) == 8
+    matrix = (built.build_docs / "causes" / "hallmarks.md").read_text()
+    assert all(c["id"] in matrix for c in causes)
+    tests = (built.build_docs / "causes" / "tests.md").read_text()
+    assert "Ankle&#45;brachial index" in tests or "Ankle-brachial index" in tests
+
+
+def test_claims_at_least_25_and_eight_drugs_flagged(built):
+    claims = {c["id"]: c for c in _data(built, "claims.json")}
+    assert len(claims) >= 25
+    assert all({"id", "statement", "source", "stated", "derived", "agrees"} <= set(c) for c in claims.values())
+    assert claims["drugs-eight"]["stated"] == 8 and claims["drugs-eight"]["derived"] == 9
+    assert claims["drugs-eight"]["agrees"] is False
+    assert claims["cases-total"]["agrees"] is True and claims["complaints-foot-ankle"]["derived"] == 15
+
+
+def test_errata_page_lists_each_inconsistency_with_location(built):
+    page = (built.build_docs / "errata.md").read_text()
+    from rdkb.load import load
+
+    errata = load(built).errata.data["errata"]
+    assert len(errata) >= 10
+    for e in errata:
+        assert e["id"] in page
+        assert e["quotes"], e["id"]
+    ids = {e["id"] for e in errata}
+    assert any("eight" in i for i in ids)
+    text = json.dumps(errata).lower()
+    assert "reference 22" in text or "ref. 22" in text or "22" in text
+    assert "leville" in text and "mclinton" in text
+
+
+def _figure_changes(kb, page: str, edit) -> tuple[str, str]:
+    assert not build(kb, run_mkdocs=False).failed
+    before = (kb.build_docs / page).read_text()
+    edit(kb)
+    result = build(kb, run_mkdocs=False)
+    assert not result.failed, [i.format() for i in result.issues if i.is_error]
+    return before, (kb.build_docs / page).read_text()
+
+
+def _flip_complaint(kb):
+    """Recode one literature complaint row so it no longer involves the foot."""
+    p = kb.tables / "complaints.yaml"
+    text = p.read_text()
+    new, n = re.subn(r"(text: Foot plantar flexion\n(?:\s+.*\n)*?\s+body_regions: )\[foot\]", r"\1[knee]", text, count=1)
+    assert n == 1
+    p.write_text(new)
+
+
+def test_summary_figures_come_from_records(kb):
+    before, after = _figure_changes(kb, "summary.md", _flip_complaint)
+    assert "**15 of 19**" in before and "**14 of 19**" in after
+
+
+def test_comparison_figures_come_from_records(kb):
+    before, after = _figure_changes(kb, "comparison.md", _flip_complaint)
+    assert "15 of 19 complaint rows" in before and "14 of 19 complaint rows" in after
+
+
+def test_new_case_changes_current_figures_but_not_the_review_check(kb):
+    src = (kb.cases / "katz2013-4.yaml").read_text().replace("in_review: true", "in_review: false")
+    assert not build(kb, run_mkdocs=False).failed
+    claims_before = _data(kb, "claims.json")
+    (kb.cases / "katz2013-5.yaml").write_text(src)
+    assert not build(kb, run_mkdocs=False).failed
+    assert _data(kb, "claims.json") == claims_before
+    home = (kb.build_docs / "index.md").read_text()
+    assert "23 literature cases" in home
+    summary = (kb.build_docs / "summary.md").read_text()
+    assert "**22 runners**" in summary and "now holds 23" in summary
+
+
+def _sentences(text: str) -> list[str]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return [" ".join(words[i:i + 10]) for i in range(len(words) - 9)]
+
+
+def test_site_prose_is_not_copied_from_the_review():
+    """No 10-word run of the review appears in our hand-written pages or templates (quotes are marked as such)."""
+    review = set(_sentences(REVIEW.read_text(encoding="utf-8")))
+    offenders = []
+    for path in list((REPO.root / "content").glob("*.md")) + list((REPO.root / "site_templates").rglob("*.j2")):
+        text = re.sub(r'"[^"]*"', " ", path.read_text(encoding="utf-8"))  # quoted phrases are citations
+        for run in _sentences(text):
+            if run in review:
+                offenders.append(f"{path.name}: {run}")
+    assert offenders == []
+
+
+def test_survey_and_causes_downloads(built):
+    survey = _data(built, "survey.json")
+    assert len(survey["complaints"]) == 16
+    assert {r["number"] for r in survey["respondents"]} == {11, 13, 14, 15, 16}
+    assert all("source" in a for a in survey["aggregates"])

@@ -1,0 +1,170 @@
+"""Contributors: scaffolding, CLI feedback, hostile input rendered inert, link checks, CI workflows."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+from rdkb.build import build
+from rdkb.linkcheck import check_site
+from rdkb.paths import REPO
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+
+
+def rdkb(*args, root=None):
+    cmd = [sys.executable, "-m", "rdkb"] + (["--root", str(root)] if root else []) + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, check=False)
+
+
+def test_new_case_scaffold_is_complete_and_valid(kb):
+    proc = rdkb("new-case", "--paper", "katz2013", root=kb.root)
+    assert proc.returncode == 0, proc.stderr
+    path = kb.cases / "katz2013-5.yaml"
+    text = path.read_text()
+    assert text.startswith("# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json")
+    schema = json.loads((REPO.root / "scripts/rdkb/schemas/case.schema.json").read_text())
+    data = yaml.safe_load(text)
+    assert set(schema["required"]) <= set(data)
+    assert rdkb("--quiet-warnings", "check", root=kb.root).returncode == 0
+
+
+def test_new_case_refuses_unknown_paper_and_unsafe_id(kb):
+    assert rdkb("new-case", "--paper", "nosuch2099", root=kb.root).returncode == 2
+    assert rdkb("new-case", "--paper", "katz2013", "--id", "../evil", root=kb.root).returncode == 2
+    assert not list(kb.root.glob("evil*"))
+
+
+def test_check_output_is_exact_and_has_no_traceback(kb):
+    shutil.copyfile(REPO.root / "tests/fixtures/invalid/cases/E103-unknown-agent.yaml", kb.cases / "new2024-1.yaml")
+    text = (kb.cases / "new2024-1.yaml").read_text().replace("age_at_onset:\n  status: not_reported",
+                                                             "age_at_onset:\n  status: reported\n  value: old\n  source: {ref: nosuch2001}")
+    (kb.cases / "new2024-1.yaml").write_text(text)
+    proc = rdkb("--quiet-warnings", "check", root=kb.root)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    src = text.splitlines()
+    value_line = src.index("  value: old") + 1
+    ref_line = src.index("  source: {ref: nosuch2001}") + 1
+    assert f"cases/new2024-1.yaml:{value_line}: E102 age_at_onset.value: expected number, got str 'old'" in lines
+    assert f"cases/new2024-1.yaml:{ref_line}: E202 age_at_onset.source.ref: unknown bib key 'nosuch2001'" in lines
+    assert any(re.fullmatch(r"cases/new2024-1\.yaml:\d+: E103 treatments\.items\[0\]\.agents\[0\]: 'botox' is not in the vocabulary", ln)
+               for ln in lines)
+    assert "  hint: use 'botulinum-toxin' (the controlled vocabulary; see scripts/rdkb/schemas/vocabulary.json)" in lines
+    assert lines[-1].startswith("checked 23 cases") and lines[-1].endswith("3 error(s), 0 warning(s)")
+
+
+def test_usage_error_exit_code():
+    assert rdkb("no-such-command").returncode == 2
+
+
+def test_newcomer_adds_a_case_with_a_new_reference(kb):
+    bib = kb.bib / "references.bib"
+    bib.write_text(bib.read_text() + "\n@article{newauthor2024,\n  author = {Newauthor, Alice and Second, Bob},\n"
+                   "  title = {A new runner with task-specific leg dystonia},\n  journal = {Mov Disord Clin Pract},\n"
+                   "  year = {2024},\n  doi = {10.1234/example.2024}\n}\n")
+    assert rdkb("new-case", "--paper", "newauthor2024", root=kb.root).returncode == 0
+    path = kb.cases / "newauthor2024-1.yaml"
+    text = path.read_text().replace("sex:\n  status: not_reported",
+                                    "sex:\n  status: reported\n  value: female\n  source: {ref: newauthor2024, locator: Case report}")
+    text = text.replace("treatments:\n  status: not_reported",
+                        "treatments:\n  status: reported\n  items:\n    - agents: [trihexyphenidyl]\n      response: mild\n"
+                        "      source: {ref: newauthor2024, locator: Treatment}")
+    path.write_text(text)
+    result = build(kb, run_mkdocs=True, pdf=True)
+    assert not result.failed, result.message
+    docs = kb.build_docs
+    assert "newauthor2024&#45;1" in (docs / "cases/index.md").read_text() or "newauthor2024-1" in (docs / "cases/index.md").read_text()
+    assert "newauthor2024-1" in (docs / "papers/newauthor2024.md").read_text()
+    assert "cases/newauthor2024-1.md" in (docs / "treatments.md").read_text()
+    assert "cases/newauthor2024-1.md" in (docs / "agents/trihexyphenidyl.md").read_text()
+    cases = json.loads((docs / "data/cases.json").read_text())
+    assert any(c["id"] == "newauthor2024-1" and c["sex"] == "female" for c in cases)
+    assert "23 literature cases from 10 papers" in (docs / "index.md").read_text()
+    assert check_site(kb.site) == []
+
+
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) **b** {{ 7*7 }} <b>raw</b>"
+
+
+def test_hostile_text_in_every_text_field_is_inert(kb):
+    q = "'" + HOSTILE.replace("'", "''") + "'"
+    p = kb.cases / "mcclinton2012-1.yaml"
+    text = p.read_text()
+    text = re.sub(r"(?m)^(\s+)quote: .*$", lambda m: f"{m.group(1)}quote: {q}", text)
+    text = re.sub(r"(?m)^(\s+)note: .*$", lambda m: f"{m.group(1)}note: {q}", text)
+    text = re.sub(r"(?m)^(\s+)description: .*$", lambda m: f"{m.group(1)}description: {q}", text)
+    text = re.sub(r"(?m)^(\s+)result: .*$", lambda m: f"{m.group(1)}result: {q}", text)
+    text = re.sub(r"(?m)^(\s+)response_wording: .*$", lambda m: f"{m.group(1)}response_wording: {q}", text)
+    text = text.replace('locator: "Literature-based treatments"', f"locator: {q}")
+    p.write_text(text)
+    t = kb.tables / "complaints.yaml"
+    t.write_text(t.read_text().replace("text: Knee extension\n", f"text: {q}\n", 1))
+    result = build(kb, run_mkdocs=True, pdf=True)
+    assert not result.failed, result.message
+    for page in ("cases/mcclinton2012-1/index.html", "complaints/index.html", "agents/clonazepam/index.html"):
+        raw = (kb.site / page).read_text()
+        body = raw[raw.index("<article"):raw.index("</article>")]
+        assert "<script>alert" not in body and "<img src=x" not in body and "<b>raw" not in body
+        assert 'href="javascript' not in body and "<strong>b</strong>" not in body
+        assert HOSTILE in html.unescape(re.sub(r"<[^>]+>", "", body)), page
+    assert check_site(kb.site) == []
+
+
+def test_link_check_passes_on_the_built_site_and_catches_breakage(built, tmp_path):
+    assert check_site(built.site) == []
+    copy = tmp_path / "site"
+    shutil.copytree(built.site, copy)
+    page = copy / "complaints" / "index.html"
+    page.write_text(page.read_text().replace('href="../cases/', 'href="../casez/', 1)
+                    .replace("</article>", '<a href="../references/#no-such-anchor">x</a><a href="https://exa mple">y</a></article>'))
+    problems = check_site(copy)
+    assert any("broken link" in p for p in problems)
+    assert any("broken anchor" in p for p in problems)
+    assert any("malformed external link" in p for p in problems)
+
+
+def test_workflows_are_hardened_and_run_the_same_target():
+    ci = (REPO.root / ".ci/run").read_text()
+    assert "make test" in ci
+    for name in ("test.yml", "pages.yml"):
+        text = (REPO.root / ".github/workflows" / name).read_text()
+        wf = yaml.safe_load(text)
+        triggers = wf.get("on", wf.get(True))  # PyYAML reads the key `on` as true
+        assert "pull_request_target" not in triggers and "workflow_run" not in triggers
+        assert wf["permissions"] == {"contents": "read"}
+        for job in wf["jobs"].values():
+            for step in job.get("steps", []):
+                if "uses" in step:
+                    assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+        assert "${{ secrets." not in text
+    test_wf = (REPO.root / ".github/workflows/test.yml").read_text()
+    assert ".ci/run" in test_wf
+
+
+def test_editor_schema_wiring():
+    settings = json.loads((REPO.root / ".vscode/settings.json").read_text())
+    assert settings["yaml.schemas"]["./scripts/rdkb/schemas/case.schema.json"] == ["cases/*.yaml"]
+    for p in (REPO.root / "cases").glob("*.yaml"):
+        assert p.read_text().startswith("# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json"), p
+    for schema in (REPO.root / "scripts/rdkb/schemas").glob("*.schema.json"):
+        s = json.loads(schema.read_text())
+
+        def walk(node, path):
+            if isinstance(node, dict):
+                for k, v in node.get("properties", {}).items():
+                    assert "description" in v or "$ref" in v, f"{schema.name}: {path}.{k} has no description"
+                for v in node.values():
+                    walk(v, path)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v, path)
+        walk(s, schema.stem)

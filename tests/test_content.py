@@ -117,3 +117,57 @@ def test_survey_and_causes_downloads(built):
     assert len(survey["complaints"]) == 16
     assert {r["number"] for r in survey["respondents"]} == {11, 13, 14, 15, 16}
     assert all("source" in a for a in survey["aggregates"])
+
+
+def test_search_index_finds_authors_agents_synonyms_and_causes(built):
+    index = json.loads((built.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    docs = index["docs"]
+
+    def pages_with(word: str) -> set[str]:
+        w = word.lower()
+        return {d["location"].split("#")[0] for d in docs if w in (d["title"] + " " + d["text"]).lower()}
+
+    assert "agents/carbamazepine/" in pages_with("carbamazepine")
+    assert "agents/levodopa/" in pages_with("L-dopa")
+    assert "papers/mcclinton2012/" in pages_with("Heiderscheit")
+    assert "papers/bozi2003/" in pages_with("Bozi")
+    assert "causes/compartment-syndrome/" in pages_with("compartment syndrome")
+
+
+def test_serve_rerenders_when_a_record_is_saved(kb):
+    """`make serve`: saving a record updates the served page (functional; no timing assertion)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+    proc = subprocess.Popen([sys.executable, "-m", "rdkb", "--root", str(kb.root), "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/cases/wu2006-4/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                break
+            except OSError:
+                assert time.time() < deadline, "mkdocs serve did not start"
+                time.sleep(0.3)
+        time.sleep(1.5)
+        p = kb.cases / "wu2006-4.yaml"
+        p.write_text(p.read_text().replace("in_review: true", "in_review: true\n# edited") .rstrip("\n")
+                     + " Edited-in-serve-test.\n")
+        deadline = time.time() + 120
+        while "Edited&#45;in&#45;serve&#45;test" not in (html := urllib.request.urlopen(url, timeout=5).read().decode()) \
+                and "Edited-in-serve-test" not in html:
+            assert time.time() < deadline, "the edit never reached the served page"
+            time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

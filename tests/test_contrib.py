@@ -158,10 +158,10 @@ def test_editor_schema_wiring():
     for schema in (REPO.root / "scripts/rdkb/schemas").glob("*.schema.json"):
         s = json.loads(schema.read_text())
 
-        def walk(node, path):
+        def walk(node, path, name=schema.name):
             if isinstance(node, dict):
                 for k, v in node.get("properties", {}).items():
-                    assert "description" in v or "$ref" in v, f"{schema.name}: {path}.{k} has no description"
+                    assert "description" in v or "$ref" in v, f"{name}: {path}.{k} has no description"
                 for v in node.values():
                     walk(v, path)
             elif isinstance(node, list):

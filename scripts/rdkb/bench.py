@@ -58,7 +58,7 @@ def synthetic_case(i: int, paper: str) -> str:
 
 def make_kb(dest: Path, n: int) -> Layout:
     layout = Layout(dest)
-    for name in ("tables", "site_templates", "content"):
+    for name in ("tables", "site_templates", "content", "causes", "survey", "errata", "claims"):
         if (REPO.root / name).is_dir():
             shutil.copytree(REPO.root / name, dest / name)
     shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
@@ -80,8 +80,9 @@ def _du(path: Path) -> int:
 
 
 def _timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    env = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env)
     return time.perf_counter() - t0, proc.returncode
 
 

@@ -13,11 +13,10 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rdkb import render
-from rdkb.derive import Derived, derive, fact_status, fact_value
+from rdkb.derive import Derived, derive, fact_status
 from rdkb.load import load
 from rdkb.model import Dataset, Issue
 from rdkb.paths import PACKAGE_DIR, SCHEMA_DIR, Layout
@@ -43,7 +42,7 @@ def _newest(dates: list[str]) -> str:
     return max(dates) if dates else ""
 
 
-from rdkb.build_support import FACT_FIELDS, case_export  # noqa: E402
+from rdkb.build_support import case_export  # noqa: E402
 
 
 def plan(ds: Dataset, d: Derived, extra_pages: list[tuple[str, str, dict[str, Any]]] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
@@ -173,7 +172,6 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     vocab = vocabulary()
     d = derive(ds, vocab)
     from rdkb import content as content_stage
-
     from rdkb.charts import build_charts
 
     extra_pages, extra_nav = content_stage.pages(ds, d)

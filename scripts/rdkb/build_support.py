@@ -6,7 +6,6 @@ from typing import Any
 
 from rdkb.derive import Derived, fact_status, fact_value
 
-
 FACT_FIELDS = ["label", "sex", "age_at_presentation", "age_at_onset", "age_timing_unstated", "duration_at_presentation",
                "side", "body_regions", "main_complaint", "adequately_described", "spread_to_other_activities",
                "spread_to_walking", "spread_delay", "rest_tremor", "parkinsons_disease", "parkinsons_delay", "outcome"]

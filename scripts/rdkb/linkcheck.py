@@ -38,7 +38,7 @@ def check_site(site: Path) -> list[str]:
         pages["/" + path.relative_to(site).as_posix()] = parser
     problems = []
     for page, parser in pages.items():
-        for tag, href in parser.links:
+        for _tag, href in parser.links:
             if href.startswith(("javascript:", "data:")) or href.lower().startswith("javascript"):
                 problems.append(f"{page}: forbidden link scheme in {href[:40]!r}")
                 continue

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable

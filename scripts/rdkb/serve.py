@@ -35,7 +35,7 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
         print(issue.format(), file=sys.stderr)
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
     server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
-                               str(layout.mkdocs_yml), "--livereload"], cwd=layout.root, env=env)
+                               str(layout.mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
     before = _snapshot(layout)
     try:
         while server.poll() is None:

@@ -88,7 +88,7 @@ def _fast_gate(kind: str) -> Any:
     if kind not in schemas:
         return None
     by_url = {}
-    for k, sch in schemas.items():
+    for sch in schemas.values():
         c = copy.deepcopy(sch)
         c["$schema"] = "http://json-schema.org/draft-07/schema#"
         by_url[sch["$id"]] = c
@@ -292,8 +292,6 @@ def cross_issues(ds: Dataset) -> list[Issue]:
                     issues.append(Issue(table.rel, table.line(("rows", i, "case")), "E204",
                                         f"rows[{i}].case: row linked to {case!r} without an attribution",
                                         "link a row to a case only when a source says so; add `attribution: {source: ..., quote: ...}` or set `case: null`"))
-    for cause in ds.causes:
-        pass
     issues += bib_issues(ds, cited)
     return issues
 

@@ -1,0 +1,72 @@
+"""The structure that keeps the build linear (no timing assertions: machines are noisy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdkb import load as load_mod
+from rdkb.bench import bench_one, make_kb, targets
+from rdkb.build import build
+
+
+def test_bibliography_is_parsed_once_per_build_then_cached(kb):
+    before = load_mod.BIB_PARSES
+    assert not build(kb, run_mkdocs=False).failed
+    assert load_mod.BIB_PARSES - before == 1
+    assert not build(kb, run_mkdocs=False).failed
+    assert load_mod.BIB_PARSES - before == 1  # unchanged file: served from the content-addressed cache
+
+
+def test_cache_is_invalidated_by_content_not_by_time(kb):
+    assert not build(kb, run_mkdocs=False).failed
+    p = kb.cases / "wu2006-4.yaml"
+    p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
+    result = build(kb, run_mkdocs=False)
+    assert result.failed and any(i.rule == "E102" and i.path == "cases/wu2006-4.yaml" for i in result.issues)
+
+
+def test_case_page_size_does_not_grow_with_the_number_of_cases(tmp_path):
+    sizes = {}
+    for n in (8, 80):
+        layout = make_kb(tmp_path / f"kb{n}", n)
+        result = build(layout, run_mkdocs=True)
+        assert not result.failed, result.message
+        page = layout.site / "cases" / "synth00000-1" / "index.html"
+        sizes[n] = page.stat().st_size
+        nav_pages = (layout.site / "index.html").read_text().count("synth000")
+        assert nav_pages == 0  # case pages are not in the global navigation
+    assert abs(sizes[80] - sizes[8]) / sizes[8] < 0.02, sizes
+
+
+def test_templates_are_compiled_once_per_build(kb, monkeypatch):
+    import jinja2
+
+    calls = []
+    original = jinja2.Environment.compile
+
+    def counting(self, source, name=None, *a, **k):
+        calls.append(name)
+        return original(self, source, name, *a, **k)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    assert not build(kb, run_mkdocs=False).failed
+    assert calls.count("cases/case.md.j2") == 1 and len(calls) == len(set(calls)), calls
+
+
+def test_benchmark_runs_at_small_n_and_reports_every_measure():
+    row = bench_one(12)
+    for key in ("load_s", "validate_s", "derive_s", "render_s", "mkdocs_s", "bare_mkdocs_s", "check_cold_s", "check_warm_s",
+                "peak_rss_ours_mb", "peak_rss_mkdocs_mb", "output_mb", "case_page_kb", "search_index_mb"):
+        assert key in row and row[key] >= 0, key
+    assert row["check_exit"] == 0 and row["bare_rc"] == 0
+    rows = [dict(row, cases=1000), dict(row, cases=10000)]
+    names = [t[0] for t in targets(rows)]
+    assert len(names) == 8 and all(isinstance(t[1], bool) for t in targets(rows))
+
+
+def test_synthetic_records_are_schema_valid(tmp_path: Path):
+    from rdkb.load import load
+    from rdkb.validate import validate
+
+    layout = make_kb(tmp_path / "kb", 40)
+    assert [i for i in validate(load(layout)) if i.is_error] == []

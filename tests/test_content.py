@@ -186,3 +186,6 @@ def test_serve_rerenders_when_a_record_is_saved(kb):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", f"mkdocs serve --dev-addr 127.0.0.1:{port}"], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "stopping `rdkb serve` must stop its MkDocs server too"

@@ -91,3 +91,20 @@ def _golden(name: str, actual: str) -> None:
                                   "agents/levodopa.md", "papers/wu2006.md"])
 def test_golden_pages(built, page):
     _golden(page.replace("/", "__"), (built.build_docs / page).read_text(encoding="utf-8"))
+
+
+def test_rel_matches_posixpath_relpath_for_clean_paths():
+    import posixpath
+
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    seg = st.sampled_from(["cases", "papers", "a", "b", "agents"])
+    page = st.lists(seg, max_size=3).map(lambda p: "/".join(p + ["x.md"]))
+
+    @given(page, page)
+    def check(src, dst):
+        expected = posixpath.relpath(dst, posixpath.dirname(src) or ".")
+        assert rel(src, dst) == expected
+
+    check()

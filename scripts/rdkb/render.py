@@ -10,6 +10,7 @@ wrapped in `Safe` and pass through.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -59,9 +60,20 @@ def link(text: Any, target: str, title: str | None = None) -> Safe:
 def rel(from_page: str, to_page: str) -> str:
     """Relative link from one docs page to another (both paths relative to docs/, with .md)."""
     target, _, anchor = to_page.partition("#")
-    base = os.path.dirname(from_page)
-    out = os.path.relpath(target, base or ".") if target else ""
-    return out + (f"#{anchor}" if anchor else "")
+    return _rel_path(from_page.rpartition("/")[0], target) + (f"#{anchor}" if anchor else "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _rel_path(base: str, target: str) -> str:
+    """posixpath.relpath for our clean, relative docs paths, without touching the file system (hot path)."""
+    if not target:
+        return ""
+    b = base.split("/") if base else []
+    t = target.split("/")
+    i = 0
+    while i < len(b) and i < len(t) - 1 and b[i] == t[i]:
+        i += 1
+    return "../" * (len(b) - i) + "/".join(t[i:])
 
 
 @jinja2.pass_context

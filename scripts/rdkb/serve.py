@@ -7,6 +7,7 @@ A record with errors prints its issues and leaves the served pages as they were.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,6 +38,11 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
     server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
                                str(layout.mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
     before = _snapshot(layout)
+
+    def _stop(signum: int, frame: object) -> None:  # SIGTERM: stop MkDocs too, never leave it orphaned
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         while server.poll() is None:
             time.sleep(interval)
@@ -54,4 +60,8 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
         pass
     finally:
         server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
     return 0

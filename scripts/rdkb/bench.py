@@ -79,11 +79,20 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run a command; returns (seconds, exit code, its own peak RSS in MB).
+
+    The peak comes from GNU time, whose child is forked from a small process: a child forked from this
+    (large) process would report this process's memory as its own high-water mark."""
     env = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    wrapped = [gnu_time, "-f", "RDKB_MAXRSS_KB=%M"] + cmd if gnu_time else cmd
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env)
-    return time.perf_counter() - t0, proc.returncode
+    proc = subprocess.run(wrapped, cwd=cwd, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - t0
+    found = [ln for ln in proc.stderr.splitlines() if ln.startswith("RDKB_MAXRSS_KB=")]
+    peak = int(found[-1].split("=")[1]) / 1024 if found else -1.0
+    return elapsed, proc.returncode, peak
 
 
 def bench_one(n: int) -> dict:
@@ -108,7 +117,7 @@ def bench_one(n: int) -> dict:
             raise RuntimeError(result.message + "\n" + "\n".join(i.format() for i in result.issues[:5]))
         warm = build(layout, run_mkdocs=False)  # our stages again, parse/validation cache warm
         bare_site = tmp / "bare-site"
-        bare, rc = _timed([sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.mkdocs_yml),
+        bare, rc, bare_peak = _timed([sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.mkdocs_yml),
                            "--site-dir", str(bare_site)], layout.root)
         case_pages = list((layout.site / "cases").glob("*/index.html"))
         case_pages = [p for p in case_pages if p.parent.name != "cases"]
@@ -120,7 +129,7 @@ def bench_one(n: int) -> dict:
             **{f"{k}_s": v for k, v in t.items()}, "ours_s": ours, "ours_warm_s": ours_warm,
             "total_s": ours + t["mkdocs"], "bare_mkdocs_s": bare, "bare_rc": rc,
             "peak_rss_ours_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peak_rss_mkdocs_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            "peak_rss_mkdocs_mb": bare_peak,
             "output_mb": _du(layout.site) / 1e6, "case_page_kb": (sum(p.stat().st_size for p in case_pages) / len(case_pages) / 1e3) if case_pages else 0,
             "search_index_mb": (layout.site / "search" / "search_index.json").stat().st_size / 1e6,
             "pages": result.pages,
@@ -185,7 +194,7 @@ def targets(rows: list[dict]) -> list[tuple[str, bool | None, str]]:
 
 def format_report(rows: list[dict]) -> str:
     v = _versions()
-    lines = [f"# Benchmark ({date.today().isoformat()}, {os.cpu_count()} cores, {platform.machine()}, "
+    lines = [f"# Benchmark ({os.cpu_count()} cores, {platform.machine()}, "
              + ", ".join(f"{k} {x}" for k, x in v.items()) + ")", "",
              "| cases | load s | validate s | derive s | render s | ours s (warm) | mkdocs s | bare mkdocs s | ours/bare | total s | check cold s | check warm s | peak MB (ours / mkdocs) | output MB | per case page KB | search index MB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

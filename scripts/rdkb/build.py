@@ -25,6 +25,9 @@ from rdkb.validate import SCHEMA_FILES, validate, vocabulary
 CHANGELOG = [
     "Case records for the 22 literature cases of the review, the review's complaint (19 rows) and drug-response (21 rows) tables, and the bibliography.",
     "Downloads: cases, treatments, complaints, references (BibTeX and JSON), the raw YAML records and their JSON Schemas.",
+    "Site: sortable, filterable tables with shareable filtered views; charts drawn at build time (SVG, with denominators and "
+    "missing-data counts); executive-summary.pdf printed during the build; the date the records behind each page last changed.",
+    "Contributors: `make new-case`, citation and link checks, hostile-input rules (anchors/aliases, tags, duplicate keys, size, ids).",
 ]
 
 

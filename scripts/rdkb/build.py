@@ -6,7 +6,6 @@ file writing goes through rdkb.render.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rdkb import render
+from rdkb.build_support import case_export
 from rdkb.derive import Derived, derive, fact_status
 from rdkb.load import load
 from rdkb.model import Dataset, Issue
@@ -45,9 +45,6 @@ def _newest(dates: list[str]) -> str:
     return max(dates) if dates else ""
 
 
-from rdkb.build_support import case_export  # noqa: E402
-
-
 def plan(ds: Dataset, d: Derived, extra_pages: list[tuple[str, str, dict[str, Any]]] | None = None) -> list[tuple[str, str, dict[str, Any]]]:
     vocab = d.vocab
     synonyms: dict[str, list[str]] = {}
@@ -73,22 +70,18 @@ def plan(ds: Dataset, d: Derived, extra_pages: list[tuple[str, str, dict[str, An
             "treatments_status": _status_sentence(tstat, "drug treatment"),
             "interventions_status": _status_sentence(istat, "other intervention")}))
     pages.append(("papers/index.md", "papers/index.md.j2", {"changed": _newest([c.changed for c in d.cases])}))
+    ref_views = {r["key"]: r for r in d.references}  # one index, not a scan per paper
     for p in d.papers:
         ref = p["ref"]
+        view = ref_views.get(p["key"])
         ext = []
-        if ref is not None:
-            for r in d.references:
-                if r["key"] == p["key"]:
-                    if r["doi_url"]:
-                        ext.append((f"DOI {ref.get('doi')}", r["doi_url"]))
-                    if r["pmid_url"]:
-                        ext.append((f"PubMed {ref.get('pmid')}", r["pmid_url"]))
-                    citation = r["text"]
-                    break
-        else:
-            citation = p["key"]
+        if view is not None:
+            if view["doi_url"]:
+                ext.append((f"DOI {ref.get('doi')}", view["doi_url"]))
+            if view["pmid_url"]:
+                ext.append((f"PubMed {ref.get('pmid')}", view["pmid_url"]))
         pages.append((f"papers/{p['key']}.md", "papers/paper.md.j2", {
-            "p": p, "citation": citation if ref is not None else p["key"], "ext_links": ext,
+            "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",
             "changed": _newest([c.changed for c in p["cases"]])}))
     ctab, ttab = d.complaints_table, d.treatments_table
@@ -254,7 +247,3 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> 
         render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
     render.swap_site(new_site, layout.site)
     return True, proc.stderr
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -43,9 +43,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from rdkb.build import build
 
-    n_err, _ = 0, 0
     result = build(_layout(args), run_mkdocs=not args.no_mkdocs, strict=True, pdf=not args.no_pdf)
-    n_err, _ = _print_issues([i for i in result.issues if i.is_error or not args.quiet_warnings])
+    _print_issues([i for i in result.issues if i.is_error or not args.quiet_warnings])
     if result.failed:
         print(f"build failed: {result.message}; site/ left unchanged", file=sys.stderr)
         return 1

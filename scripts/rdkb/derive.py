@@ -240,20 +240,6 @@ def case_view(rec: Record, refs: dict[str, Reference], vocab: dict[str, dict[str
     )
 
 
-def _walk_refs(data: Any) -> list[str]:
-    out: list[str] = []
-    stack = [data]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, dict):
-            if isinstance(x.get("ref"), str):
-                out.append(x["ref"])
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
-    return out
-
-
 @dataclass
 class Derived:
     cases: list[CaseView]

@@ -85,5 +85,4 @@ class Dataset:
     content_pages: dict[str, str] = field(default_factory=dict)  # rel name -> markdown
     issues: list[Issue] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # content-addressed parse/validation results
-    cache_dirty: bool = False
     changed: dict[str, str] = field(default_factory=dict)  # rel path -> ISO date the file last changed

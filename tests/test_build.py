@@ -6,7 +6,7 @@ import csv
 import json
 from collections import Counter
 
-from rdkb.build import build
+from rdkb.pipeline.build import build
 
 REVIEW_PER_PAPER = {"wu2006": 5, "leveille2008": 2, "ramdhani2013": 3, "rana2013": 1, "chang2013": 3,
                     "mcclinton2012": 1, "katz2013": 4, "schneider2006": 1, "bozi2003": 2}
@@ -25,7 +25,7 @@ def test_cases_json_reproduces_the_reviews_counts(built):
 
 
 def test_per_paper_counts_match_the_bibliography_statement(built):
-    from rdkb.load import load
+    from rdkb.pipeline.load import load
 
     refs = load(built).references
     for key, n in REVIEW_PER_PAPER.items():
@@ -49,10 +49,10 @@ def test_treatments_json_has_21_rows_with_controlled_agents(built):
 
 
 def test_no_row_is_linked_to_a_case_without_a_cited_attribution(built):
-    from rdkb.load import load
+    from rdkb.pipeline.load import load
 
     ds = load(built)
-    for table in ds.tables.values():
+    for table in ds.of("table"):
         for row in table.data["rows"]:
             if row["case"] is not None:
                 assert row["attribution"]["source"]["ref"] in ds.references

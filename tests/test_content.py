@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from rdkb.build import build
+from rdkb.pipeline.build import build
 from rdkb.paths import REPO
 
 SHINGLES = Path(__file__).parent / "fixtures" / "review-shingles.txt"
@@ -40,9 +40,9 @@ def test_claims_at_least_25_and_eight_drugs_flagged(built):
 
 def test_errata_page_lists_each_inconsistency_with_location(built):
     page = (built.build_docs / "errata.md").read_text()
-    from rdkb.load import load
+    from rdkb.pipeline.load import load
 
-    errata = load(built).errata.data["errata"]
+    errata = load(built).one("erratum").data["errata"]
     assert len(errata) >= 10
     for e in errata:
         assert e["id"] in page

@@ -12,8 +12,8 @@ import sys
 
 import yaml
 
-from rdkb.build import build
-from rdkb.linkcheck import check_site
+from rdkb.pipeline.build import build
+from rdkb.tools.linkcheck import check_site
 from rdkb.paths import REPO
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}

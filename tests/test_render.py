@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rdkb.build import build
-from rdkb.render import link, md, rel
+from rdkb.pipeline.build import build
+from rdkb.pipeline.render import link, md, rel
 
 GOLDEN = Path(__file__).parent / "golden"
 HOSTILE = [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdkb import load as load_mod
-from rdkb.bench import bench_one, make_kb, targets
-from rdkb.build import build
+from rdkb.pipeline import load as load_mod
+from rdkb.tools.bench import bench_one, make_kb, targets
+from rdkb.pipeline.build import build
 
 
 def test_bibliography_is_parsed_once_per_build_then_cached(kb):
@@ -65,8 +65,8 @@ def test_benchmark_runs_at_small_n_and_reports_every_measure():
 
 
 def test_synthetic_records_are_schema_valid(tmp_path: Path):
-    from rdkb.load import load
-    from rdkb.validate import validate
+    from rdkb.pipeline.load import load
+    from rdkb.pipeline.validate import validate
 
     layout = make_kb(tmp_path / "kb", 40)
     assert [i for i in validate(load(layout)) if i.is_error] == []

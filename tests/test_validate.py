@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from rdkb.load import load
-from rdkb.validate import validate
+from rdkb.pipeline.load import load
+from rdkb.pipeline.validate import validate
 
 CASE_FIXTURES = sorted((FIXTURES / "invalid" / "cases").iterdir())
 TABLE_FIXTURES = sorted((FIXTURES / "invalid" / "tables").iterdir())
@@ -71,7 +71,7 @@ def test_valid_case_fixture_passes(kb, fixture):
 
 
 def test_every_rule_in_the_docstring_has_a_fixture():
-    import rdkb.validate as v
+    import rdkb.pipeline.validate as v
 
     documented = set(re.findall(r"\b([EW]\d{3})\b", v.__doc__ or ""))
     fixtures = {_rule(p) for p in CASE_FIXTURES + TABLE_FIXTURES + BIB_FIXTURES}
@@ -103,12 +103,12 @@ def test_all_problems_are_collected_not_just_the_first(kb):
 
 def test_fast_gate_agrees_with_jsonschema_on_every_fixture_and_record(kb):
     """The compiled validator only answers "valid?"; it must never pass what jsonschema rejects."""
-    from rdkb.load import load_record
-    from rdkb.validate import _fast_gate, _validator
+    from rdkb.pipeline.load import load_record
+    from rdkb.pipeline.validate import _fast_gate, _validator
 
     paths = [(p, "case") for p in CASE_FIXTURES + VALID_CASES] + [(p, "table") for p in TABLE_FIXTURES]
     ds = load(kb)
-    recs = [r for r in ds.cases + list(ds.tables.values()) + ds.causes + [ds.survey, ds.errata] if r]
+    recs = ds.all_records()
     for path, kind in paths:
         rec, _ = load_record(path, kind, path.parent)
         if rec is not None:

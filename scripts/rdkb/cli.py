@@ -23,25 +23,24 @@ def _print_issues(issues: list, stream=None) -> tuple[int, int]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rdkb.load import load
-    from rdkb.validate import validate
+    from rdkb.pipeline.load import load
+    from rdkb.pipeline.render import write_cache
+    from rdkb.pipeline.validate import validate
 
     layout = _layout(args)
     ds = load(layout)
     issues = validate(ds)
-    from rdkb.render import write_cache
-
     write_cache(layout.cache_file, ds.cache)
     if args.quiet_warnings:
         issues = [i for i in issues if i.is_error]
     n_err, n_warn = _print_issues(issues)
-    print(f"checked {len(ds.cases)} cases, {len(ds.tables)} tables, {len(ds.causes)} causes, "
-          f"{len(ds.references)} references: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items())
+    print(f"checked {counts}, {len(ds.references)} references: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
     return 1 if n_err else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from rdkb.build import build
+    from rdkb.pipeline.build import build
 
     result = build(_layout(args), run_mkdocs=not args.no_mkdocs, strict=True, pdf=not args.no_pdf)
     _print_issues([i for i in result.issues if i.is_error or not args.quiet_warnings])
@@ -53,7 +52,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_new_case(args: argparse.Namespace) -> int:
-    from rdkb.scaffold import new_case
+    from rdkb.tools.scaffold import new_case
 
     try:
         path = new_case(_layout(args), args.paper, args.id)
@@ -65,15 +64,22 @@ def cmd_new_case(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from rdkb.serve import serve
+    from rdkb.tools.serve import serve
 
     return serve(_layout(args), args.dev_addr)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rdkb.bench import run_bench
+    from rdkb.tools.bench import run_bench
 
     return run_bench([int(n) for n in args.cases.split(",")], out_dir=REPO.root / "bench")
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from rdkb.rules import markdown_table
+
+    print(markdown_table(), end="")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     be = sub.add_parser("bench", help="benchmark the build on synthetic cases")
     be.add_argument("--cases", default="100,1000,10000", help="comma-separated case counts")
     be.set_defaults(func=cmd_bench)
+    sub.add_parser("rules", help="print the rule table (id, meaning, fixture) as Markdown").set_defaults(func=cmd_rules)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:

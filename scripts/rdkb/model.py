@@ -9,6 +9,14 @@ from typing import Any
 # A path inside a YAML document: keys and list indexes, e.g. ("treatments", "items", 0, "agents").
 DocPath = tuple[Any, ...]
 
+def fmt_path(path: Any) -> str:
+    """('treatments', 'items', 0, 'agents') -> 'treatments.items[0].agents'."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
 SEVERITY_ERROR = "error"
 SEVERITY_WARNING = "warning"
 
@@ -37,7 +45,7 @@ class Issue:
 class Record:
     """A YAML document that parsed safely: its data and the line of every node."""
 
-    kind: str  # case | table | cause | survey | errata | claims
+    kind: str  # the name of its kind (rdkb.kinds): case, table, cause, survey, erratum, claim
     id: str
     path: Path
     rel: str  # path relative to the repo root, for messages and "edit this record" links
@@ -71,14 +79,11 @@ class Reference:
 
 @dataclass
 class Dataset:
-    """Everything the loader found: records, references and the issues met on the way."""
+    """Everything the loader found: records by kind, references, hand-written pages and the issues met on the way.
 
-    cases: list[Record] = field(default_factory=list)
-    tables: dict[str, Record] = field(default_factory=dict)
-    causes: list[Record] = field(default_factory=list)
-    survey: Record | None = None
-    errata: Record | None = None
-    claims: Record | None = None
+    Built by stage 1 (load) and read by the later stages; only the loader fills it."""
+
+    records: dict[str, list[Record]] = field(default_factory=dict)  # kind name -> records, in file order
     references: dict[str, Reference] = field(default_factory=dict)
     bib_path: str = "bib/references.bib"
     bib_text: str = ""
@@ -86,3 +91,16 @@ class Dataset:
     issues: list[Issue] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # content-addressed parse/validation results
     changed: dict[str, str] = field(default_factory=dict)  # rel path -> ISO date the file last changed
+
+    def of(self, kind: str) -> list[Record]:
+        return self.records.get(kind, [])
+
+    def one(self, kind: str, record_id: str | None = None) -> Record | None:
+        """The record of a single-file kind (survey, claims, errata), or one record by id."""
+        recs = self.of(kind)
+        if record_id is None:
+            return recs[0] if recs else None
+        return next((r for r in recs if r.id == record_id), None)
+
+    def all_records(self) -> list[Record]:
+        return [r for recs in self.records.values() for r in recs]

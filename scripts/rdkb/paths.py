@@ -12,53 +12,57 @@ REPO_ROOT = PACKAGE_DIR.parent.parent
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a knowledge base lives. The real repo, or a temporary copy in tests/bench."""
+    """Where a knowledge base lives. The real repo, or a temporary copy in tests/bench.
+
+    Input folders belong to their kinds (rdkb.kinds: `Kind.folder`); `folder(kind)` looks one up."""
 
     root: Path
 
+    def folder(self, kind: str) -> Path:
+        from rdkb.kinds import KINDS
+
+        for k in KINDS:
+            if k.name == kind and k.folder:
+                return self.root / k.folder
+        raise KeyError(f"kind {kind!r} has no input folder")
+
+    # Shorthands used by tools and tests.
     @property
     def cases(self) -> Path:
-        return self.root / "cases"
+        return self.folder("case")
 
     @property
     def tables(self) -> Path:
-        return self.root / "tables"
-
-    @property
-    def causes(self) -> Path:
-        return self.root / "causes"
-
-    @property
-    def survey(self) -> Path:
-        return self.root / "survey"
-
-    @property
-    def errata(self) -> Path:
-        return self.root / "errata"
-
-    @property
-    def claims(self) -> Path:
-        return self.root / "claims"
+        return self.folder("table")
 
     @property
     def bib(self) -> Path:
-        return self.root / "bib"
+        return self.folder("reference")
 
     @property
     def content(self) -> Path:
-        return self.root / "content"
+        return self.folder("content")
 
     @property
     def templates(self) -> Path:
         return self.root / "site_templates"
 
     @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
     def build_docs(self) -> Path:
-        return self.root / "build" / "docs"
+        return self.build_dir / "docs"
+
+    @property
+    def generated_mkdocs_yml(self) -> Path:
+        """mkdocs.yml plus the generated nav (written by render; MkDocs is run with it)."""
+        return self.build_dir / "mkdocs.yml"
 
     @property
     def cache_file(self) -> Path:
-        return self.root / "build" / "cache" / "records.pickle"
+        return self.build_dir / "cache" / "records.pickle"
 
     @property
     def site(self) -> Path:

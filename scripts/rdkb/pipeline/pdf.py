@@ -61,5 +61,3 @@ def print_page(site: Path, page: str = "summary/") -> bytes:
         server.server_close()
 
 
-def pdf_pages(data: bytes) -> int:
-    return data.count(b"/Type /Page") - data.count(b"/Type /Pages")

@@ -13,15 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from rdkb.build import build
+from rdkb.kinds import input_folders
 from rdkb.paths import PACKAGE_DIR, Layout
-
-WATCHED = ("cases", "tables", "causes", "survey", "errata", "claims", "bib", "content", "site_templates")
+from rdkb.pipeline.build import build
 
 
 def _snapshot(layout: Layout) -> dict[Path, float]:
     snap: dict[Path, float] = {}
-    for name in WATCHED:
+    for name in input_folders():
         folder = layout.root / name
         if folder.is_dir():
             for p in folder.rglob("*"):
@@ -36,7 +35,7 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
         print(issue.format(), file=sys.stderr)
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
     server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
-                               str(layout.mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
+                               str(layout.generated_mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
     before = _snapshot(layout)
 
     def _stop(signum: int, frame: object) -> None:  # SIGTERM: stop MkDocs too, never leave it orphaned

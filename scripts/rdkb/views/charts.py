@@ -7,8 +7,14 @@ Pure functions: data in, SVG text out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 from typing import Any
+
+from rdkb.kinds import case, claim, survey, table
+from rdkb.kinds.base import Context, Kind, Nav, OutFile, PagePlan, Views
+from rdkb.model import Dataset
 
 PALETTE = ["#1b5e20", "#2e7d32", "#558b2f", "#9e9d24", "#f9a825", "#ef6c00", "#6a1b9a", "#757575"]
 HATCH = ["", "url(#h1)", "", "url(#h2)", "", "url(#h1)", "url(#h2)", "url(#h3)"]
@@ -121,14 +127,14 @@ def dot_plot(title: str, values: list[float], lo: int, hi: int, note: str) -> st
     return _svg(width, height, title, desc, body)
 
 
-def build_charts(d: Any, survey_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def build_charts(cases: Sequence[Any], tables: Any, vocab: Any, survey_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The site's charts: (file, title, alt text, caption, table link)."""
     charts = []
-    lit = d.complaint_rows
+    lit = tables.complaint_rows
     groups = [("foot, toes or ankle", {"foot", "toes", "ankle"}), ("lower leg", {"lower-leg"}), ("knee", {"knee"}),
               ("hip or thigh", {"hip", "thigh"}), ("no region coded", set())]
 
-    def count(rows: list[dict[str, Any]], regions: set[str]) -> int:
+    def count(rows: Sequence[dict[str, Any]], regions: set[str]) -> int:
         if not regions:
             return sum(1 for r in rows if not r["regions"])
         return sum(1 for r in rows if regions & set(r["regions"]))
@@ -141,27 +147,50 @@ def build_charts(d: Any, survey_rows: list[dict[str, Any]]) -> list[dict[str, An
     charts.append({"file": "charts/complaint-regions.svg", "title": "Body regions named in main complaints",
                    "svg": grouped_bars("Body regions named in main complaints", [(g, 0) for g, _ in groups], series, note),
                    "caption": note, "table": "complaints.md"})
-    responses = list(d.vocab["responses"])
-    labels = [d.vocab["responses"][r].split(" (")[0] for r in responses]
+    responses = list(vocab["responses"])
+    labels = [vocab["responses"][r].split(" (")[0] for r in responses]
     rows = [(a["name"], [dict((r[0], r[2]) for r in a["distribution"]).get(resp, 0) for resp in responses])
-            for a in d.agents if a["n_rows"]]
-    nr = sum(1 for r in d.treatment_rows if r["response"] == "not-reported")
-    note = (f"{len(d.treatment_rows)} regimens (rows of the review's drug table); a combination counts once per agent; "
+            for a in tables.agents if a["n_rows"]]
+    nr = sum(1 for r in tables.treatment_rows if r["response"] == "not-reported")
+    note = (f"{len(tables.treatment_rows)} regimens (rows of the review's drug table); a combination counts once per agent; "
             f"'not reported' responses are shown ({nr} rows), never dropped.")
     charts.append({"file": "charts/responses-by-agent.svg", "title": "Response by agent",
                    "svg": stacked_bars("Response by agent (regimens of the review's drug table)", rows, labels, note),
                    "caption": note, "table": "treatments.md"})
-    onsets = [c.age_onset for c in d.cases if c.age_onset is not None]
-    note = f"Age at onset known for {len(onsets)} of {len(d.cases)} cases; not reported for {len(d.cases) - len(onsets)}."
+    onsets = [c.age_onset for c in cases if c.age_onset is not None]
+    note = f"Age at onset known for {len(onsets)} of {len(cases)} cases; not reported for {len(cases) - len(onsets)}."
     charts.append({"file": "charts/age-at-onset.svg", "title": "Age at onset where known",
                    "svg": dot_plot("Age at onset (years), literature cases where known", onsets, 10, 80, note),
                    "caption": note, "table": "cases/index.md"})
-    outcomes = d.vocab["outcomes"]
+    outcomes = vocab["outcomes"]
     keys = list(outcomes) + ["not reported"]
-    cnt = [sum(1 for c in d.cases if (c.outcome or "not reported") == k) for k in keys]
-    note = f"Outcome reported for {len(d.cases) - cnt[-1]} of {len(d.cases)} cases; not reported for {cnt[-1]}."
+    cnt = [sum(1 for c in cases if (c.outcome or "not reported") == k) for k in keys]
+    note = f"Outcome reported for {len(cases) - cnt[-1]} of {len(cases)} cases; not reported for {cnt[-1]}."
     charts.append({"file": "charts/outcomes.svg", "title": "Outcome of literature cases",
                    "svg": grouped_bars("Outcome of literature cases", [(outcomes.get(k, k), 0) for k in keys],
-                                       [("cases", cnt, len(d.cases))], note),
+                                       [("cases", cnt, len(cases))], note),
                    "caption": note, "table": "cases/index.md"})
     return charts
+
+
+@dataclass(frozen=True)
+class ChartsView:
+    charts: tuple[dict[str, Any], ...]
+
+
+def derive(ds: Dataset, views: Views) -> ChartsView:
+    return ChartsView(tuple(build_charts(views.view(case.KIND).cases, views.view(table.KIND), views.vocab,
+                                         views.view(survey.KIND).rows)))
+
+
+def pages(ctx: Context) -> list[PagePlan]:
+    rels = claim.base_records(ctx)
+    return [PagePlan("charts.md", "charts.md.j2", {"charts": list(ctx.view(KIND).charts), "records": rels, "changed": ctx.newest(rels)},
+                     Nav("Charts", "Charts", "complaint regions, responses by agent, age at onset, outcomes"), since="0.1")]
+
+
+def svg_files(ctx: Context) -> list[OutFile]:
+    return [OutFile(ch["file"], "text", ch["svg"]) for ch in ctx.view(KIND).charts]
+
+
+KIND: Kind[ChartsView] = Kind(name="charts", derive=derive, pages=pages, files=svg_files, description="static SVG charts drawn at build time")

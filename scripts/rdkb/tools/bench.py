@@ -97,8 +97,8 @@ def _timed(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
 
 def bench_one(n: int) -> dict:
     """Runs inside its own process."""
-    from rdkb import render
-    from rdkb.build import build
+    from rdkb.pipeline import render
+    from rdkb.pipeline.build import build
 
     tmp = Path(tempfile.mkdtemp(prefix=f"rdkb-bench-{n}-"))
     try:

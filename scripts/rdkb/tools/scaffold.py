@@ -6,9 +6,10 @@ import json
 import re
 import textwrap
 
-from rdkb.load import SAFE_ID, load_bibliography
+from rdkb.kinds.reference import load_bibliography
 from rdkb.paths import SCHEMA_DIR, Layout
-from rdkb.render import write_new_record
+from rdkb.pipeline.load import SAFE_ID
+from rdkb.pipeline.render import write_new_record
 
 HEADER = "# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json\n"
 

@@ -1,0 +1,106 @@
+"""The case field table: every case fact, declared once.
+
+The JSON Schema (schemas/case.schema.json) says what a fact may hold (its type, via the `$ref` of the
+property, its vocabulary and its description); this table says how the site shows and exports it.
+Case pages, cases.json / cases.csv, the phenopacket mapping notes, the `new-case` scaffold and the
+benchmark's synthetic cases all read this table. `check_against_schema()` (run by the validator and by
+a test) refuses a table and a schema that disagree, so a new fact is: one schema property + one row here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from rdkb.paths import SCHEMA_DIR
+
+
+@dataclass(frozen=True)
+class CaseField:
+    name: str  # the record key
+    label: str  # row title on the case page
+    csv: bool = True  # a column of data/cases.csv (all facts are in cases.json)
+    phenopacket: str = ""  # where the phenopacket export puts it ("" = not exported there)
+    review_only: bool = False  # meaningful only for the review's own cases
+
+    @property
+    def fact_type(self) -> str:
+        """The schema's fact type ($defs name), e.g. 'boolFact'."""
+        return fact_types()[self.name]
+
+    @property
+    def description(self) -> str:
+        return str(case_schema()["properties"][self.name].get("description", ""))
+
+    @property
+    def vocabulary(self) -> str | None:
+        """Name of the vocabulary.json list the value comes from, if any."""
+        return VOCABULARY_OF_TYPE.get(self.fact_type)
+
+
+CASE_FIELDS: tuple[CaseField, ...] = (
+    CaseField("label", "Label in the paper", csv=False),
+    CaseField("sex", "Sex", phenopacket="subject.sex (FEMALE / MALE)"),
+    CaseField("age_at_presentation", "Age at presentation", phenopacket="subject.timeAtLastEncounter (ISO 8601)"),
+    CaseField("age_at_onset", "Age at onset", phenopacket="phenotypicFeatures[].onset and diseases[].onset (ISO 8601)"),
+    CaseField("age_timing_unstated", "Age (timing not stated)"),
+    CaseField("duration_at_presentation", "Duration at presentation", csv=False),
+    CaseField("side", "Side"),
+    CaseField("body_regions", "Body regions"),
+    CaseField("main_complaint", "Main complaint"),
+    CaseField("adequately_described", "Adequately described (review)", review_only=True),
+    CaseField("spread_to_other_activities", "Spread to other activities"),
+    CaseField("spread_to_walking", "Spread to walking"),
+    CaseField("spread_delay", "Delay of spread"),
+    CaseField("rest_tremor", "Rest tremor"),
+    CaseField("parkinsons_disease", "Parkinson's disease later", phenopacket="diseases[] (ORPHA:2828 where the source says young-onset)"),
+    CaseField("parkinsons_delay", "Time to Parkinson's disease"),
+    CaseField("outcome", "Outcome"),
+)
+BY_NAME = {f.name: f for f in CASE_FIELDS}
+
+# Schema properties of a case that are not single facts (shown and exported by their own code).
+OTHER_PROPERTIES = ("paper", "in_review", "treatments", "other_interventions", "notes", "phenotypes")
+
+VOCABULARY_OF_TYPE = {"regionsFact": "body_regions", "outcomeFact": "outcomes"}
+
+
+@cache
+def case_schema() -> dict[str, Any]:
+    return dict(json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8")))
+
+
+@cache
+def fact_types() -> dict[str, str]:
+    """property -> $defs name, for every property of the case schema that is a `$ref`."""
+    out = {}
+    for name, spec in case_schema()["properties"].items():
+        ref = spec.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            out[name] = ref.removeprefix("#/$defs/")
+    return out
+
+
+def check_against_schema() -> list[str]:
+    """Disagreements between this table and the case schema (empty when they agree)."""
+    props = set(case_schema()["properties"])
+    declared = {f.name for f in CASE_FIELDS}
+    problems = [f"case field {n!r} is not a property of case.schema.json" for n in sorted(declared - props)]
+    problems += [f"case.schema.json property {n!r} is neither in CASE_FIELDS nor in OTHER_PROPERTIES (rdkb/fields.py)"
+                 for n in sorted(props - declared - set(OTHER_PROPERTIES))]
+    problems += [f"case field {f.name!r} is not a fact ($ref to a *Fact definition)" for f in CASE_FIELDS
+                 if f.name in props and not fact_types().get(f.name, "").endswith("Fact")]
+    return problems
+
+
+def csv_header() -> list[str]:
+    """cases.csv: id, paper, in_review, then the facts in table order (foot_or_ankle, derived, after body_regions)."""
+    out = ["id", "paper", "in_review"]
+    for f in CASE_FIELDS:
+        if f.csv:
+            out.append(f.name)
+            if f.name == "body_regions":
+                out.append("foot_or_ankle")
+    return out

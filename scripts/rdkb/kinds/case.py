@@ -1,0 +1,311 @@
+"""The case kind: one YAML record per published case (cases/<id>.yaml), and the paper pages built from them.
+
+Facts and their labels come from the field table (rdkb.fields); the schema is case.schema.json.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from rdkb import fields
+from rdkb.kinds import reference
+from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
+from rdkb.model import Dataset, Record
+
+FOOT_REGIONS = frozenset({"toes", "foot", "ankle"})
+NOT_REPORTED = "not reported"
+
+
+# ---------------------------------------------------------------- three-state facts
+
+def fact_status(fact: Any) -> str:
+    return str(fact.get("status", "not_reported")) if isinstance(fact, dict) else "not_reported"
+
+
+def fact_value(fact: Any) -> Any:
+    """The value of a reported fact; None when not reported (or absent)."""
+    if not isinstance(fact, dict):
+        return None
+    if fact.get("status") == "reported":
+        return fact.get("value", fact.get("items"))
+    return None
+
+
+def tri(fact: Any) -> bool | None:
+    """Three-state boolean: True / False (reported false, or explicitly absent) / None (not reported)."""
+    st = fact_status(fact)
+    if st == "absent":
+        return False
+    if st == "reported":
+        v = fact.get("value")
+        return bool(v) if isinstance(v, bool) else True
+    return None
+
+
+def display_value(value: Any, vocab: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(vocab["body_regions"].get(v, str(v)) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and value in vocab["outcomes"]:
+        return str(vocab["outcomes"][value])
+    return str(value)
+
+
+def display_fact(fact: Any, vocab: Any) -> dict[str, Any]:
+    st = fact_status(fact)
+    if st == "reported":
+        text = display_value(fact.get("value"), vocab)
+    elif st == "absent":
+        text = "absent (explicitly)"
+    else:
+        text = NOT_REPORTED
+    src = fact.get("source") if isinstance(fact, dict) else None
+    return {"status": st, "text": text, "source": src, "quote": fact.get("quote", "") if isinstance(fact, dict) else "",
+            "note": fact.get("note", "") if isinstance(fact, dict) else ""}
+
+
+def _num(fact: Any) -> float | None:
+    v = fact_value(fact)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _fmt_num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def status_sentence(fact: Any, what: str, any_what: str) -> str:
+    """'The source says there was no drug treatment.' / 'Not reported: no source attributes a drug treatment to this case.'"""
+    st = fact_status(fact)
+    note = fact.get("note", "") if isinstance(fact, dict) else ""
+    base = {"absent": f"The source says there was no {what}.",
+            "not_reported": f"Not reported: no source attributes {any_what} to this case."}.get(st, "")
+    return f"{base} {note}".strip()
+
+
+# ---------------------------------------------------------------- the view
+
+@dataclass(frozen=True)
+class CaseView:
+    id: str
+    rel: str
+    record: Record
+    paper: str
+    paper_label: str
+    label: str
+    sex: str
+    age_presentation: float | None
+    age_onset: float | None
+    age_unstated: float | None
+    side: str
+    regions: tuple[str, ...] | None
+    foot_or_ankle: bool | None
+    adequately_described: bool | None
+    spread_other: bool | None
+    spread_walking: bool | None
+    rest_tremor: bool | None
+    parkinsons: bool | None
+    outcome: str | None
+    agents: tuple[str, ...]
+    in_review: bool
+    facts: tuple[dict[str, Any], ...]
+    treatments: tuple[dict[str, Any], ...]
+    interventions: tuple[dict[str, Any], ...]
+    cites: tuple[str, ...]
+    changed: str
+
+    @property
+    def age_text(self) -> str:
+        if self.age_presentation is not None:
+            return _fmt_num(self.age_presentation)
+        if self.age_unstated is not None:
+            return f"{_fmt_num(self.age_unstated)} (timing not stated)"
+        return NOT_REPORTED
+
+    @property
+    def onset_text(self) -> str:
+        return _fmt_num(self.age_onset) if self.age_onset is not None else NOT_REPORTED
+
+    @property
+    def regions_text(self) -> str:
+        return ", ".join(r.replace("-", " ") for r in self.regions) if self.regions else NOT_REPORTED
+
+
+def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: str) -> CaseView:
+    d = rec.data
+    regions = fact_value(d.get("body_regions"))
+    regions = tuple(regions) if isinstance(regions, list) else None
+    treatments = d.get("treatments", {})
+    items = treatments.get("items", []) if fact_status(treatments) == "reported" else []
+    agents = tuple(sorted({a for t in items for a in t.get("agents", [])}))
+    interventions = d.get("other_interventions", {})
+    iv_items = interventions.get("items", []) if fact_status(interventions) == "reported" else []
+    facts = []
+    for f in fields.CASE_FIELDS:
+        if f.name in d:
+            row = display_fact(d[f.name], vocab)
+            row["field"], row["title"] = f.name, f.label
+            facts.append(row)
+    cites = sorted(reference.cited_key_set(d) | {d.get("paper", "")})
+    label = fact_value(d.get("label"))
+    paper = d.get("paper", "")
+    return CaseView(
+        id=rec.id, rel=rec.rel, record=rec, paper=paper, paper_label=refs.short(paper),
+        label=str(label) if label else "", sex=display_fact(d.get("sex"), vocab)["text"],
+        age_presentation=_num(d.get("age_at_presentation")), age_onset=_num(d.get("age_at_onset")),
+        age_unstated=_num(d.get("age_timing_unstated")),
+        side=display_fact(d.get("side"), vocab)["text"], regions=regions,
+        foot_or_ankle=None if regions is None else bool(FOOT_REGIONS & set(regions)),
+        adequately_described=tri(d.get("adequately_described")),
+        spread_other=tri(d.get("spread_to_other_activities")), spread_walking=tri(d.get("spread_to_walking")),
+        rest_tremor=tri(d.get("rest_tremor")), parkinsons=tri(d.get("parkinsons_disease")),
+        outcome=fact_value(d.get("outcome")), agents=agents, in_review=bool(d.get("in_review")),
+        facts=tuple(facts), treatments=tuple(items), interventions=tuple(iv_items), cites=tuple(c for c in cites if c),
+        changed=changed,
+    )
+
+
+def case_object(c: CaseView) -> dict[str, Any]:
+    """A case as cases.json holds it (and as the claims engine reads it): every fact of the field table."""
+    data = c.record.data
+    obj: dict[str, Any] = {"id": c.id, "paper": c.paper, "in_review": c.in_review}
+    for f in fields.CASE_FIELDS:
+        fact = data.get(f.name)
+        st = fact_status(fact)
+        obj[f.name] = fact_value(fact) if st == "reported" else (False if st == "absent" else None)
+        obj[f.name + "_status"] = st
+    obj["foot_or_ankle"] = c.foot_or_ankle
+    obj["treatments"] = [{"agents": t["agents"], "response": t["response"], "source": t["source"]} for t in c.treatments]
+    obj["sources"] = {f.name: data[f.name]["source"] for f in fields.CASE_FIELDS
+                      if isinstance(data.get(f.name), dict) and "source" in data[f.name]}
+    obj["record"] = f"records/{c.rel}"
+    return obj
+
+
+@dataclass(frozen=True)
+class CasesView:
+    cases: tuple[CaseView, ...]  # sorted by id
+    by_id: dict[str, CaseView]
+    papers: tuple[dict[str, Any], ...]  # one per paper with cases: key, label, cases, n, n_in_review, review_count, ref
+    objects: tuple[dict[str, Any], ...]  # cases.json items, same order as cases
+
+
+def derive(ds: Dataset, views: Views) -> CasesView:
+    refs = views.view(reference.KIND)
+    cases = tuple(sorted((case_view(r, refs, views.vocab, views.changed.get(r.rel, "")) for r in ds.of(KIND.name)),
+                         key=lambda c: c.id))
+    by_paper: dict[str, list[CaseView]] = defaultdict(list)
+    for c in cases:
+        by_paper[c.paper].append(c)
+    papers = []
+    for key in sorted(by_paper, key=lambda k: (refs.short(k).lower(), k)):
+        ref = ds.references.get(key)
+        stated = ref.get("reviewcases") if ref else ""
+        papers.append({"key": key, "label": refs.short(key), "cases": by_paper[key],
+                       "n": len(by_paper[key]), "n_in_review": sum(1 for c in by_paper[key] if c.in_review),
+                       "review_count": int(stated) if stated.isdigit() else None, "ref": ref})
+    return CasesView(cases, {c.id: c for c in cases}, tuple(papers), tuple(case_object(c) for c in cases))
+
+
+def cites(v: CasesView) -> list[Citation]:
+    out = [(k, f"cases/{c.id}.md", f"Case {c.id}") for c in v.cases for k in c.cites]
+    out += [(p["key"], f"papers/{p['key']}.md", f"Paper: {p['label']}") for p in v.papers]
+    return out
+
+
+def pages(ctx: Context) -> list[PagePlan]:
+    v = ctx.view(KIND)
+    refs = ctx.view(reference.KIND)
+    newest = ctx.newest([c.rel for c in v.cases])
+    out = [PagePlan("cases/index.md", "cases/index.md.j2", {"case_records": [c.rel for c in v.cases], "changed": newest},
+                    Nav("Literature", "Cases", "every case, one row each, linking to a page per case"), since="0.1")]
+    for c in v.cases:
+        out.append(PagePlan(f"cases/{c.id}.md", "cases/case.md.j2", {
+            "c": c, "notes": c.record.data.get("notes", ""), "changed": c.changed,
+            "treatments_status": status_sentence(c.record.data.get("treatments", {}), "drug treatment", "a drug treatment"),
+            "interventions_status": status_sentence(c.record.data.get("other_interventions", {}), "other intervention",
+                                                    "any other intervention")},
+            since="0.1"))
+    out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
+                        Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
+    for p in v.papers:
+        ref = p["ref"]
+        view = refs.by_key.get(p["key"])
+        ext = []
+        if view is not None:
+            if view["doi_url"]:
+                ext.append((f"DOI {ref.get('doi')}", view["doi_url"]))
+            if view["pmid_url"]:
+                ext.append((f"PubMed {ref.get('pmid')}", view["pmid_url"]))
+        out.append(PagePlan(f"papers/{p['key']}.md", "papers/paper.md.j2", {
+            "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
+            "paper_notes": ref.get("note") if ref is not None else "",
+            "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1"))
+    return out
+
+
+def _cases_json(ctx: Context) -> list[OutFile]:
+    return [OutFile("data/cases.json", "json", list(ctx.view(KIND).objects))]
+
+
+def _cases_csv(ctx: Context) -> list[OutFile]:
+    header = fields.csv_header()
+    rows = [[";".join(o[h]) if isinstance(o.get(h), list) else o.get(h) for h in header] for o in ctx.view(KIND).objects]
+    return [OutFile("data/cases.csv", "csv", (header, rows))]
+
+
+TREATMENT_LONG_HEADER = ["case_id", "paper", "in_review", "agent", "agent_name", "status", "regimen", "response",
+                         "response_wording", "source_ref", "source_locator"]
+
+
+def treatment_long_rows(case_recs: list[Record], vocab: Any) -> list[list[Any]]:
+    """One row per case and agent of the vocabulary: given (with the response) / absent / not reported."""
+    agents = list(vocab["agents"])
+    out = []
+    for rec in case_recs:
+        data = rec.data
+        paper, in_review = data.get("paper", ""), "yes" if data.get("in_review") else "no"
+        tr = data.get("treatments") if isinstance(data.get("treatments"), dict) else {}
+        status = tr.get("status", "not_reported")
+        items = (tr.get("items") or []) if status == "reported" else []
+        for a in agents:
+            hits = [it for it in items if a in (it.get("agents") or [])]
+            if not hits:
+                st = "absent" if status == "absent" else "not reported"
+                src = (tr.get("source") or {}) if status == "absent" else {}
+                out.append([rec.id, paper, in_review, a, vocab["agents"][a], st, "", "", "", src.get("ref", ""), src.get("locator", "")])
+            for it in hits:
+                regimen = " + ".join(it.get("agents") or [])
+                src = it.get("source") or {}
+                out.append([rec.id, paper, in_review, a, vocab["agents"][a], "given", regimen, it.get("response", "not-reported"),
+                            it.get("response_wording", ""), src.get("ref", ""), src.get("locator", "")])
+    return out
+
+
+def _treatments_long(ctx: Context) -> list[OutFile]:
+    rows = treatment_long_rows([c.record for c in ctx.view(KIND).cases], ctx.vocab)
+    return [OutFile("data/treatments-long.csv", "csv", (TREATMENT_LONG_HEADER, rows))]
+
+
+def _csv_fields() -> str:
+    return ", ".join(fields.csv_header()) + " (body_regions ;-separated; empty = not reported)"
+
+
+KIND: Kind[CasesView] = Kind(
+    name="case", folder="cases", schema="case.schema.json", derive=derive, cites=cites, pages=pages,
+    description="one record per published case",
+    exports=(
+        Export("cases.json", "JSON array", "case",
+               "id, paper, in_review, each fact of the field table (value or null) with <fact>_status (reported / absent / "
+               "not_reported), foot_or_ankle, treatments, sources, record", _cases_json, since="0.1"),
+        Export("cases.csv", "CSV", "case", _csv_fields(), _cases_csv, since="0.1"),
+        Export("treatments-long.csv", "CSV (long format)", "case and agent of the vocabulary",
+               ", ".join(TREATMENT_LONG_HEADER) + ". status: given / absent / not reported; regimen: the agents given together "
+               "(+-separated); response from the controlled vocabulary (not-reported when the source gives none)",
+               _treatments_long, since="0.3"),
+    ),
+)

@@ -1,0 +1,84 @@
+"""`build` is the four stages in a row: load -> validate -> derive -> render, then mkdocs (and the summary PDF).
+
+This module only calls the stages in order; it neither computes page content nor writes files itself.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rdkb.model import Issue
+from rdkb.paths import PACKAGE_DIR, Layout
+from rdkb.pipeline import render
+from rdkb.pipeline.derive import derive
+from rdkb.pipeline.load import load
+from rdkb.pipeline.validate import validate, vocabulary
+
+
+@dataclass
+class BuildResult:
+    failed: bool
+    message: str
+    issues: list[Issue] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    pages: int = 0
+
+
+def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
+          progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False) -> BuildResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ds = load(layout)
+    timings["load"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    issues = validate(ds)
+    render.write_cache(layout.cache_file, ds.cache)
+    timings["validate"] = time.perf_counter() - t0
+    if any(i.is_error for i in issues):
+        n = sum(1 for i in issues if i.is_error)
+        return BuildResult(True, f"{n} validation error(s)", issues, timings)
+    t0 = time.perf_counter()
+    d = derive(ds, vocabulary(), layout)
+    timings["derive"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    writer = render.render(d, layout, in_place=in_place)
+    timings["render"] = time.perf_counter() - t0
+    msg = f"rendered {len(d.pages)} pages into {layout.build_docs} ({len(writer.changed_files)} files changed)"
+    if run_mkdocs:
+        t0 = time.perf_counter()
+        ok, out = run_mkdocs_build(layout, strict, pdf)
+        timings["mkdocs"] = time.perf_counter() - t0
+        if not ok:
+            return BuildResult(True, "mkdocs build failed:\n" + out, issues, timings, len(d.pages))
+        msg += f"; built site into {layout.site}"
+    return BuildResult(False, msg, issues, timings, len(d.pages))
+
+
+def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> tuple[bool, str]:
+    """mkdocs build into a fresh folder, then swap it in: a failed build leaves site/ as it was."""
+    new_site = layout.root / "build" / "site-new"
+    render.remove_tree(new_site)
+    cmd = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.generated_mkdocs_yml), "--site-dir", str(new_site)]
+    if strict:
+        cmd.append("--strict")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]))}
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False, env=env)
+    if proc.returncode != 0:
+        render.remove_tree(new_site)
+        return False, proc.stdout + proc.stderr
+    if pdf:
+        from rdkb.pipeline import pdf as pdf_stage
+
+        try:
+            data = pdf_stage.print_page(new_site, "summary/")
+        except Exception as exc:  # Chromium missing or failing: the build fails, site/ stays as it was
+            render.remove_tree(new_site)
+            return False, f"printing the executive summary to PDF failed: {exc}"
+        render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
+    render.swap_site(new_site, layout.site)
+    return True, proc.stderr

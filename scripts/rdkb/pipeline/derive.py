@@ -1,0 +1,165 @@
+"""Stage 3: pure functions from validated records to one frozen `Derived`: views, back-links, pages, files.
+
+Nothing here reads or writes files. Each kind derives its own frozen view (rdkb.kinds.*), in registry
+order; back-links are computed once, from every kind's `cites`; then every page and every file the
+site will hold is planned. Render writes exactly what is planned here, and nothing edits `Derived`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from rdkb.kinds import KINDS, NAV_SECTIONS, case, reference, table
+from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
+from rdkb.model import Dataset
+from rdkb.paths import SCHEMA_DIR, Layout
+from rdkb.views import summary
+
+# Releases, for the Downloads page's "What changed": each page and export says which release added it.
+RELEASES = {
+    "0.1": "Foundation",
+    "0.2": "The review, structured",
+    "0.3": "Interoperability",
+    "0.4": "Architecture",
+}
+# What changed that is not a new page or download (one line per change, by release).
+CHANGES = {
+    "0.1": ["Case records for the literature cases of the review, the review's complaint and drug-response tables, the bibliography; "
+            "sortable, filterable tables with shareable filtered views; hostile-input rules for contributors."],
+    "0.2": ["Proposed causes, the runner survey, a claims check of the review's figures, errata, clinical pages and a printable "
+            "executive summary."],
+    "0.3": ["HPO-coded phenotypes on every case and complaint row (checked offline: rules E401, E402)."],
+    "0.4": ["The navigation, the home page's sections, this list of downloads and this changelog are generated from what the "
+            "build writes. cases.csv now has every fact of the field table, in its order. E009 is split into E009-E013 (empty file, "
+            "not a mapping, several documents, too deep, complex key)."],
+}
+
+
+@dataclass(frozen=True)
+class Derived:
+    context: Context  # every kind's view and the back-links
+    pages: tuple[PagePlan, ...]  # every page, in a stable order
+    files: tuple[OutFile, ...]  # every other file: downloads, chart SVGs, published records, schemas, assets
+    nav: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (section, ((title, page), ...)) in NAV_SECTIONS order
+    common: Mapping[str, Any]  # values every template may use (vocab, figures, references, ...)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.context.view(case.KIND).cases)
+
+
+def _backlinks(views: Views) -> dict[str, tuple[tuple[str, str], ...]]:
+    """bib key -> (page, title) of every page citing it, from every kind's `cites` (the one place back-links are made)."""
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for kind in KINDS:
+        if kind.cites is not None:
+            for key, page, title in kind.cites(views.view(kind)):
+                if key:
+                    out[key].add((page, title))
+    return {k: tuple(sorted(v)) for k, v in sorted(out.items())}
+
+
+def _nav(pages: list[PagePlan]) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    sections: dict[str, list[tuple[str, str]]] = {s: [] for s in NAV_SECTIONS}
+    for p in pages:
+        if p.nav is not None:
+            if p.nav.section not in sections:
+                raise ValueError(f"page {p.path}: unknown nav section {p.nav.section!r} (rdkb.kinds.NAV_SECTIONS)")
+            sections[p.nav.section].append((p.nav.title, p.path))
+    return tuple((s, tuple(items)) for s, items in sections.items() if items)
+
+
+def _published(ds: Dataset, layout: Layout) -> list[OutFile]:
+    """The raw records, the bibliography, the schemas and the site's assets, copied as they are."""
+    out = []
+    for kind in KINDS:
+        if kind.published:
+            out += [OutFile(f"records/{r.rel}", "copy", r.path) for r in ds.of(kind.name)]
+    out.append(OutFile("records/bib/references.bib", "copy", layout.root / reference.BIB_FILE))
+    for name in schema_names():
+        out.append(OutFile(f"schemas/{name}", "copy", SCHEMA_DIR / name))
+    assets = layout.templates / "assets"
+    if assets.is_dir():
+        out += [OutFile(f"assets/{p.name}", "copy", p) for p in sorted(assets.iterdir()) if p.is_file()]
+    return out
+
+
+def schema_names() -> list[str]:
+    return sorted({k.schema for k in KINDS if k.schema} | {"vocabulary.json"})
+
+
+def _changelog(pages: list[PagePlan], downloads: list[tuple[Export, str]]) -> list[str]:
+    lines = []
+    for rel, name in RELEASES.items():
+        titles = [p.nav.title for p in pages if p.since == rel and p.nav is not None]
+        exports = [e.name for e, _ in downloads if e.since == rel]
+        parts = list(CHANGES.get(rel, []))
+        if titles:
+            parts.append("Pages: " + ", ".join(titles) + ".")
+        if exports:
+            parts.append("Downloads: " + ", ".join(exports) + ".")
+        if parts:
+            lines.append(f"{rel} ({name}): " + " ".join(parts))
+    return lines
+
+
+def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) -> Derived:
+    views: dict[str, Any] = {}
+    frozen_vocab = MappingProxyType(dict(vocab))
+    changed = MappingProxyType(dict(ds.changed))
+    for kind in KINDS:
+        if kind.derive is not None:
+            views[kind.name] = kind.derive(ds, Views(MappingProxyType(dict(views)), frozen_vocab, changed))
+    base = Views(MappingProxyType(views), frozen_vocab, changed)
+    ctx = Context(base.views, frozen_vocab, changed, MappingProxyType(_backlinks(base)))
+
+    pages: list[PagePlan] = []
+    files: list[OutFile] = []
+    downloads: list[tuple[Export, str]] = []
+    for kind in KINDS:
+        if kind.pages is not None:
+            pages += kind.pages(ctx)
+        if kind.files is not None:
+            files += kind.files(ctx)
+        for export in kind.exports:
+            built = export.build(ctx)
+            if built:
+                files += built
+                downloads.append((export, export.link or built[0].path))
+
+    refs = ctx.view(reference.KIND)
+    cases = ctx.view(case.KIND)
+    tables = ctx.view(table.KIND)
+    figures = ctx.view(summary.KIND).figures
+    everything = ctx.newest(ds.changed)
+    pages.append(PagePlan("downloads.md", "downloads.md.j2", {
+        "downloads": [{"name": e.name, "path": path, "format": e.format, "item": e.item, "fields": e.fields} for e, path in downloads],
+        "first_case": cases.cases[0].id if cases.cases else "", "schemas": schema_names(),
+        "changelog": _changelog(pages, downloads), "changed": everything},
+        Nav("Downloads", "Downloads", "data files and records"), since="0.1"))
+    nav = _nav(pages)
+    sections = [(title, path, _description(pages, path)) for _, items in nav for title, path in items]
+    pages.insert(0, PagePlan("index.md", "index.md.j2", {"n_references": len(refs.items), "extra_home": [], "sections": sections,
+                                                         "changed": everything}, Nav("Home", "Home"), since="0.1"))
+    nav = _nav(pages)
+    files += _published(ds, layout)
+    common = MappingProxyType({
+        "vocab": frozen_vocab, "f": figures, "cases": cases.cases, "papers": cases.papers, "agents": tables.agents,
+        "references": refs.items, "backlinks": ctx.backlinks, "refs_short": {r["key"]: r["short"] for r in refs.items}})
+    return Derived(ctx, tuple(pages), tuple(files), nav, common)
+
+
+def _description(pages: list[PagePlan], path: str) -> str:
+    for p in pages:
+        if p.path == path and p.nav is not None:
+            return p.nav.description
+    return ""
+
+
+def published_paths(d: Derived) -> list[Path]:
+    return [f.data for f in d.files if f.kind == "copy"]

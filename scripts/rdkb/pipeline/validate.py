@@ -1,0 +1,223 @@
+"""Stage 2: JSON Schema + each kind's cross-record rules -> a list of Issues.
+
+Schema rules (E101-E106) are declared here; file-level rules in rdkb.pipeline.load; cross-record rules
+in the module of the kind they check (rdkb.kinds.*). `python -m rdkb rules` lists them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+from referencing import Registry, Resource
+
+from rdkb.model import Dataset, Issue, Record, fmt_path
+from rdkb.paths import SCHEMA_DIR
+from rdkb.rules import declare
+
+E101 = declare("E101", "unknown field", "fields are listed in the schema", "cases/E101-unknown-field.yaml")
+E102 = declare("E102", "wrong type", "quote text values; write numbers without quotes; booleans are true/false",
+               "cases/E102-wrong-type.yaml")
+E103 = declare("E103", "value not in the controlled vocabulary", "see scripts/rdkb/schemas/vocabulary.json",
+               "cases/E103-unknown-agent.yaml")
+E104 = declare("E104", "missing field (every field is present; use `status: not_reported`)",
+               "every field is present in every record; use `status: not_reported` when the sources are silent",
+               "cases/E104-missing-field.yaml")
+E105 = declare("E105", "other schema constraint (range, length, pattern)", "see the schema", "cases/E105-schema-constraint.yaml")
+E106 = declare("E106", "reported fact without a source (or without a value)",
+               "every reported fact names its source: add `source: {ref: <bibkey>, locator: ...}`",
+               "cases/E106-fact-without-source.yaml")
+
+
+def schema_files() -> dict[str, str]:
+    """kind name -> schema file, from the kind registry."""
+    from rdkb.kinds import KINDS
+
+    return {k.name: k.schema for k in KINDS if k.schema}
+
+
+@cache
+def _schemas() -> tuple[Registry, dict[str, dict[str, Any]]]:
+    registry: Registry = Registry()
+    schemas: dict[str, dict[str, Any]] = {}
+    for kind, name in schema_files().items():
+        path = SCHEMA_DIR / name
+        if not path.exists():
+            continue
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        schemas[kind] = schema
+        resource = Resource.from_contents(schema)
+        registry = registry.with_resources([(schema["$id"], resource), (name, resource)])
+    return registry, schemas
+
+
+@cache
+def _validator(kind: str) -> jsonschema.protocols.Validator | None:
+    registry, schemas = _schemas()
+    if kind not in schemas:
+        return None
+    return jsonschema.Draft202012Validator(schemas[kind], registry=registry)
+
+
+@cache
+def _fast_gate(kind: str) -> Any:
+    """A compiled validator (fastjsonschema, ~25x faster) used only to answer "valid?".
+
+    Invalid records are always re-checked by jsonschema (draft 2020-12), which produces the messages;
+    tests check that both agree on every fixture. Falls back to None if the schema cannot be compiled."""
+    import copy
+
+    registry, schemas = _schemas()
+    if kind not in schemas:
+        return None
+    by_url = {}
+    for sch in schemas.values():
+        c = copy.deepcopy(sch)
+        c["$schema"] = "http://json-schema.org/draft-07/schema#"
+        by_url[sch["$id"]] = c
+
+    def handler(uri: str) -> dict[str, Any]:
+        return by_url[uri.split("#")[0]]
+
+    try:
+        return fastjsonschema.compile(by_url[schemas[kind]["$id"]], handlers={"https": handler})
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
+
+
+def vocabulary() -> dict[str, dict[str, str]]:
+    return json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+
+
+def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None = None
+                 ) -> Iterator[tuple[list[Any], jsonschema.ValidationError]]:
+    """Flatten oneOf/anyOf: keep the errors of the branch the author evidently meant.
+
+    Yields (absolute path in the document, error)."""
+    path = list(error.absolute_path) if base is None else list(base) + list(error.relative_path)
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        yield path, error
+        return
+    instance = error.instance
+    status = instance.get("status") if isinstance(instance, dict) else None
+    if isinstance(instance, dict) and status is None:
+        yield path, jsonschema.ValidationError("missing 'status'", validator="required", instance=instance,
+                                               validator_value=["status"])
+        return
+    branches: dict[Any, list[jsonschema.ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+    def meant(errs: list[jsonschema.ValidationError]) -> bool:
+        # the branch whose `status` const the record satisfies
+        return not any(e.validator == "const" and list(e.relative_path) == ["status"] for e in errs)
+
+    candidates = [errs for errs in branches.values() if meant(errs)]
+    chosen = min(candidates or list(branches.values()), key=len)
+    for sub in chosen:
+        yield from _leaf_errors(sub, tuple(path))
+
+
+def _enum_hint(value: Any, allowed: Iterable[Any]) -> str:
+    allowed = [a for a in allowed]
+    if isinstance(value, bool) and ("yes" in allowed or "no" in allowed):
+        return "write \"yes\" in quotes: unquoted yes/no/on/off are read as true/false"
+    synonyms = vocabulary().get("agent_synonyms", {})
+    if isinstance(value, str) and value.lower() in synonyms and synonyms[value.lower()] in allowed:
+        return f"use {synonyms[value.lower()]!r} (the controlled vocabulary; see scripts/rdkb/schemas/vocabulary.json)"
+    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+    listed = ", ".join(repr(a) for a in allowed)
+    return (f"did you mean {close[0]!r}? " if close else "") + f"allowed: {listed}"
+
+
+def schema_issues(record: Record) -> list[Issue]:
+    validator = _validator(record.kind)
+    if validator is None:
+        return []
+    gate = _fast_gate(record.kind)
+    if gate is not None:
+        try:
+            gate(record.data)
+            return []
+        except fastjsonschema.JsonSchemaValueException:  # invalid: ask jsonschema for the messages
+            pass
+    issues: list[Issue] = []
+    for top in validator.iter_errors(record.data):
+        for path, err in _leaf_errors(top):
+            where = fmt_path(path)
+            line = record.line(tuple(path))
+            v = err.validator
+            if v == "additionalProperties":
+                extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+                for key in extra:
+                    known = sorted(err.schema.get("properties", {}))
+                    close = difflib.get_close_matches(key, known, n=1)
+                    issues.append(E101.at(record.rel, record.line(tuple(path) + (key,)),
+                                        f"{fmt_path(path + [key])}: unknown field {key!r}",
+                                        (f"did you mean {close[0]!r}? " if close else "") + "fields are listed in the schema: "
+                                        f"scripts/rdkb/schemas/{schema_files()[record.kind]}"))
+            elif v == "type":
+                issues.append(E102.at(record.rel, line,
+                                     f"{where}: expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"))
+            elif v in ("enum", "const"):
+                allowed = err.validator_value if v == "enum" else [err.validator_value]
+                issues.append(E103.at(record.rel, line, f"{where}: {err.instance!r} is not in the vocabulary",
+                                    _enum_hint(err.instance, allowed)))
+            elif v == "required":
+                missing = [m for m in err.validator_value if not isinstance(err.instance, dict) or m not in err.instance]
+                for m in missing:
+                    rule = E106 if m in ("source", "value") else E104
+                    hint = ("a reported fact needs a value; use `status: not_reported` if the sources are silent"
+                            if m == "value" else None)
+                    issues.append(rule.at(record.rel, line, f"{where}: missing {m!r}", hint))
+            else:
+                issues.append(E105.at(record.rel, line, f"{where}: {err.message}",
+                                     f"see scripts/rdkb/schemas/{schema_files()[record.kind]}"))
+    return sorted(set(issues), key=lambda i: (i.line, i.rule, i.message))
+
+
+def _schema_digest() -> str:
+    import hashlib
+
+    h = hashlib.sha1()
+    for name in sorted(schema_files().values()) + ["vocabulary.json"]:
+        p = SCHEMA_DIR / name
+        if p.exists():
+            h.update(p.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def validate(ds: Dataset) -> list[Issue]:
+    """Stage 2: the loader's issues, schema issues of every record, then every kind's cross-record rules.
+
+    Schema results are cached per (schema version, kind, file content); cross-record checks always run."""
+    from rdkb import fields
+    from rdkb.kinds import KINDS
+
+    problems = fields.check_against_schema()
+    if problems:  # a code problem, not a data problem: the CLI reports it as an internal error (exit 2)
+        raise RuntimeError("; ".join(problems))
+    issues = list(ds.issues)
+    version = _schema_digest() if ds.cache else ""
+    for rec in ds.all_records():
+        key = f"schema:{version}:{rec.kind}:{rec.digest}"
+        hit = ds.cache.get(key) if ds.cache and rec.digest else None
+        if hit is not None:
+            issues += [Issue(rec.rel, *i) for i in hit]
+            continue
+        found = schema_issues(rec)
+        if ds.cache and rec.digest:
+            ds.cache[key] = [(i.line, i.rule, i.message, i.hint, i.severity) for i in found]
+            ds.cache["dirty"] = True
+        issues += found
+    for kind in KINDS:
+        if kind.check is not None:
+            issues += kind.check(ds)
+    return sorted(set(issues), key=lambda i: (i.path, i.line, i.rule, i.message))

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rdkb.pipeline.build import build
-from rdkb.kinds import input_folders
 from rdkb.paths import REPO, Layout
+from rdkb.pipeline.build import build
+from rdkb.registry import input_folders
 
 INPUTS = input_folders()
 FIXTURES = Path(__file__).parent / "fixtures"

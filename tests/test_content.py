@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from rdkb.pipeline.build import build
 from rdkb.paths import REPO
+from rdkb.pipeline.build import build
 
 SHINGLES = Path(__file__).parent / "fixtures" / "review-shingles.txt"
 

@@ -14,8 +14,8 @@ import pytest
 from rdkb.interop import hpo, phenopackets
 from rdkb.kinds import case as case_kind
 from rdkb.kinds.reference import cited_key_set
-from rdkb.pipeline.load import load
 from rdkb.paths import REPO, SCHEMA_DIR
+from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
 
 _DS = load(REPO)

@@ -86,7 +86,7 @@ def test_size_limit():
 
 
 def test_deep_nesting_is_refused():
-    assert rules(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n") == ["E009"]
+    assert rules(b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n") == ["E012"]
 
 
 def test_non_finite_numbers_become_text():
@@ -95,7 +95,7 @@ def test_non_finite_numbers_become_text():
 
 
 def test_multiple_documents_refused():
-    assert rules(b"a: 1\n---\nb: 2\n") == ["E009"]
+    assert rules(b"a: 1\n---\nb: 2\n") == ["E011"]
 
 
 def test_unsafe_file_names_are_refused(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rdkb.pipeline.load import load
 from rdkb.paths import REPO
+from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
 
 _DS = load(REPO)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rdkb.pipeline import load as load_mod
-from rdkb.tools.bench import bench_one, make_kb, targets
+from rdkb.kinds import reference as load_mod
 from rdkb.pipeline.build import build
+from rdkb.tools.bench import bench_one, make_kb, targets
 
 
 def test_bibliography_is_parsed_once_per_build_then_cached(kb):

@@ -19,7 +19,7 @@ class Layout:
     root: Path
 
     def folder(self, kind: str) -> Path:
-        from rdkb.kinds import KINDS
+        from rdkb.registry import KINDS
 
         for k in KINDS:
             if k.name == kind and k.folder:

@@ -38,7 +38,9 @@ def declare(rule_id: str, title: str, hint: str, fixture: str, warning: bool = F
 
 def all_rules() -> list[Rule]:
     """Every declared rule, sorted by id (imports every module that declares rules)."""
-    import rdkb.kinds  # noqa: F401  (kinds import the stages; each declares its rules on import)
+    import rdkb.pipeline.load  # noqa: F401  (file-level rules)
+    import rdkb.pipeline.validate  # noqa: F401  (schema rules)
+    import rdkb.registry  # noqa: F401  (each kind declares its rules on import)
 
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 

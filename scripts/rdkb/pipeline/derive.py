@@ -14,10 +14,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from rdkb.kinds import KINDS, NAV_SECTIONS, case, reference, table
+from rdkb.kinds import case, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 from rdkb.paths import SCHEMA_DIR, Layout
+from rdkb.registry import KINDS, NAV_SECTIONS
 from rdkb.views import summary
 
 # Releases, for the Downloads page's "What changed": each page and export says which release added it.

@@ -279,7 +279,7 @@ def _git_dates(root: Path) -> dict[str, str]:
 
 def load(layout: Layout, use_cache: bool = True) -> Dataset:
     """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data."""
-    from rdkb.kinds import KINDS
+    from rdkb.registry import KINDS
 
     ds = Dataset()
     root = layout.root

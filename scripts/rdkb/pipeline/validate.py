@@ -37,7 +37,7 @@ E106 = declare("E106", "reported fact without a source (or without a value)",
 
 def schema_files() -> dict[str, str]:
     """kind name -> schema file, from the kind registry."""
-    from rdkb.kinds import KINDS
+    from rdkb.registry import KINDS
 
     return {k.name: k.schema for k in KINDS if k.schema}
 
@@ -199,7 +199,7 @@ def validate(ds: Dataset) -> list[Issue]:
 
     Schema results are cached per (schema version, kind, file content); cross-record checks always run."""
     from rdkb import fields
-    from rdkb.kinds import KINDS
+    from rdkb.registry import KINDS
 
     problems = fields.check_against_schema()
     if problems:  # a code problem, not a data problem: the CLI reports it as an internal error (exit 2)

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from rdkb.kinds import input_folders
 from rdkb.paths import PACKAGE_DIR, Layout
 from rdkb.pipeline.build import build
+from rdkb.registry import input_folders
 
 
 def _snapshot(layout: Layout) -> dict[Path, float]:

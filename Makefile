@@ -32,12 +32,13 @@ browser-deps:
 	  { echo "could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps lint
 	$(PY) -m rdkb --quiet-warnings build
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check scripts tests
+	cd scripts && ../$(PY) -m mypy --config-file ../pyproject.toml rdkb
 
 serve: $(STAMP)
 	$(PY) -m rdkb serve

@@ -21,7 +21,7 @@ class _CaptionTreeprocessor(Treeprocessor):
                 nxt = children[i + 1]
                 if el.tag == "p" and nxt.tag == "table" and (el.text or "").startswith(PREFIX) and len(el) == 0:
                     caption = etree.Element("caption")
-                    caption.text = el.text[len(PREFIX):]
+                    caption.text = (el.text or "")[len(PREFIX):]
                     nxt.insert(0, caption)
                     parent.remove(el)
 

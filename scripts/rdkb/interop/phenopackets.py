@@ -11,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 from rdkb.interop.hpo import CASE_DEFINITION_DISEASE, YOUNG_ONSET_PD, disease_label, entries_of, hpo_subset, hpo_term, hpo_version
@@ -39,11 +40,11 @@ def _age_element(years: Any) -> dict[str, Any] | None:
     return {"age": {"iso8601duration": iso}} if iso else None
 
 
-def vocabulary_version(vocab: dict[str, Any]) -> str:
+def vocabulary_version(vocab: Mapping[str, Any]) -> str:
     return hashlib.sha1(json.dumps({k: dict(v) for k, v in vocab.items()}, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
 
 
-def external_references(keys: list[str], refs: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+def external_references(keys: list[str], refs: Mapping[str, dict[str, Any]]) -> list[dict[str, str]]:
     """PMID / DOI references (the paper first), or the citation alone when a work has neither."""
     out: list[dict[str, str]] = []
     for key in keys:
@@ -72,7 +73,7 @@ def case_diseases(data: dict[str, Any]) -> list[str]:
     return [CASE_DEFINITION_DISEASE]
 
 
-def phenopacket(rec: Record, refs: dict[str, dict[str, Any]], cites: list[str], vocab: dict[str, Any],
+def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str], vocab: Mapping[str, Any],
                 created: str = "") -> dict[str, Any]:
     """A GA4GH Phenopacket v2 (protobuf JSON field names) for one case record. Unknown values are left out."""
     data = rec.data

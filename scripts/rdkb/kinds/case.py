@@ -269,7 +269,7 @@ def treatment_long_rows(case_recs: list[Record], vocab: Any) -> list[list[Any]]:
     for rec in case_recs:
         data = rec.data
         paper, in_review = data.get("paper", ""), "yes" if data.get("in_review") else "no"
-        tr = data.get("treatments") if isinstance(data.get("treatments"), dict) else {}
+        tr: dict[str, Any] = data["treatments"] if isinstance(data.get("treatments"), dict) else {}
         status = tr.get("status", "not_reported")
         items = (tr.get("items") or []) if status == "reported" else []
         for a in agents:

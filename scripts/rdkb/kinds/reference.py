@@ -310,7 +310,7 @@ class ReferencesView:
 
 def derive(ds: Dataset, views: Views) -> ReferencesView:
     refs = ds.references
-    items = []
+    items: list[dict[str, Any]] = []
     for key in sorted(refs, key=lambda k: (short_citation(refs[k], k).lower(), k)):
         ref = refs[key]
         doi = ref.get("doi")
@@ -318,7 +318,7 @@ def derive(ds: Dataset, views: Views) -> ReferencesView:
                       "doi_url": safe_url("https://doi.org/" + doi) if doi else None,
                       "pmid_url": f"https://pubmed.ncbi.nlm.nih.gov/{ref.get('pmid')}/" if ref.get("pmid").isdigit() else None,
                       "url": safe_url(ref.get("url")), "note": ref.get("note"), "reviewref": ref.get("reviewref")})
-    return ReferencesView(tuple(items), {i["key"]: i for i in items}, ds.bib_text, ds.bib_path)
+    return ReferencesView(tuple(items), {str(i["key"]): i for i in items}, ds.bib_text, ds.bib_path)
 
 
 def pages(ctx: Context) -> list[PagePlan]:

@@ -98,7 +98,7 @@ def _scan_events(text: str) -> None:
     depth = 0
     documents = 0
     for event in yaml.parse(text, Loader=_LOADER):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Reject(line, E005.id, "YAML anchors and aliases are not allowed",
                           "write each value out in full (anchors/aliases can expand to huge documents)")

@@ -34,7 +34,7 @@ def _rows():
 
 def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
     subjects = [(r.rel, r.data) for r in _DS.of("case")] + [(f"complaints {row['id']}", row) for row in _rows()]
-    assert len(subjects) == 22 + 19
+    assert len(subjects) == len(_DS.of("case")) + len(_rows()) > 0
     for where, data in subjects:
         phen = data.get("phenotypes")
         assert phen, f"{where} carries no HPO-coded phenotype"

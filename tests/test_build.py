@@ -8,6 +8,7 @@ from collections import Counter
 
 from rdkb.pipeline.build import build
 
+
 def _json(layout, name):
     return json.loads((layout.site / "data" / name).read_text(encoding="utf-8"))
 

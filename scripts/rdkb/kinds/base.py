@@ -34,6 +34,7 @@ class Nav:
     section: str
     title: str
     description: str = ""
+    home_title: str = ""  # the title on the home page's table, where the nav title needs its section (default: title)
 
 
 @dataclass(frozen=True)

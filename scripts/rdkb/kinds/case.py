@@ -222,7 +222,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     refs = ctx.view(reference.KIND)
     newest = ctx.newest([c.rel for c in v.cases])
     out = [PagePlan("cases/index.md", "cases/index.md.j2", {"case_records": [c.rel for c in v.cases], "changed": newest},
-                    Nav("Literature", "Cases", "every case, one row each, linking to a page per case"), since="0.1")]
+                    Nav("Literature", "Cases", "every case, one row each, linking to a page per case", "Literature cases"), since="0.1")]
     for c in v.cases:
         out.append(PagePlan(f"cases/{c.id}.md", "cases/case.md.j2", {
             "c": c, "notes": c.record.data.get("notes", ""), "changed": c.changed,

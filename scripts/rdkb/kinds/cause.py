@@ -87,7 +87,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     newest = ctx.newest(rels)
     out = [
         PagePlan("causes/index.md", "causes/index.md.j2", {"causes": causes, "records": rels, "changed": newest},
-                 Nav("Causes", "Overview", "the explanations the review examines, with verdicts"), since="0.2"),
+                 Nav("Causes", "Overview", "the explanations the review examines, with verdicts", "Proposed causes"), since="0.2"),
         PagePlan("causes/hallmarks.md", "causes/hallmarks.md.j2", {"causes": causes, "hallmarks": HALLMARKS, "records": rels,
                                                                    "changed": newest},
                  Nav("Causes", "Hallmark matrix", "which cause explains which feature of the syndrome"), since="0.2"),

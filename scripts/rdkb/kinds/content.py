@@ -21,15 +21,6 @@ from rdkb.kinds.base import Citation, Context, Kind, Nav, OutFile, PagePlan, Vie
 from rdkb.model import Dataset
 from rdkb.paths import Layout
 
-FOOTER = """
-
----
-
-!!! warning "Medical disclaimer"
-    This site summarises published case reports and one non-peer-reviewed review for information only. It is not medical advice and cannot diagnose anyone. See a qualified clinician (a neurologist for suspected dystonia) about symptoms.
-
-<small>Hand-written page: [content/{name}](records/content/{name}.txt). Last changed: {changed}.</small>
-"""
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
@@ -82,7 +73,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     out = []
     for name, text, title, desc in ctx.view(KIND).pages:
         changed = ctx.changed.get(f"content/{name}", "") or "not yet committed"
-        out.append(PagePlan(name, "", {"text": text.rstrip("\n") + FOOTER.format(name=name, changed=changed)},
+        out.append(PagePlan(name, "content.md.j2", {"text": text.rstrip("\n"), "name": name, "changed": changed},
                             Nav("Clinical", title, desc), since="0.2"))
     return out
 

@@ -56,7 +56,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     changed = ctx.changed.get(v.rel, "")
     return [
         PagePlan("survey/index.md", "survey/index.md.j2", {"s": v.data, "rows": list(v.rows), "rel_": v.rel, "changed": changed},
-                 Nav("Runner survey", "Survey", "the review's informal survey of runners"), since="0.2"),
+                 Nav("Runner survey", "Survey", "the review's informal survey of runners", "Runner survey"), since="0.2"),
         PagePlan("survey/questionnaire.md", "survey/questionnaire.md.j2",
                  {"q": v.data.get("questionnaire", {}), "rel_": v.rel, "changed": changed},
                  Nav("Runner survey", "Questionnaire", "the questions the survey asked"), since="0.2"),

@@ -136,7 +136,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     out = [
         PagePlan("complaints.md", "complaints.md.j2", {"table": ctab, "rows": list(v.complaint_rows),
                                                        "changed": ctx.changed.get(ctab.get("rel", ""), "")},
-                 Nav("Literature", "Complaints", "the review's complaint rows"), since="0.1"),
+                 Nav("Literature", "Complaints", "the review's complaint rows", "Main complaints"), since="0.1"),
         PagePlan("treatments.md", "treatments.md.j2", {"table": ttab, "rows": list(v.treatment_rows),
                                                        "response_names": list(ctx.vocab["responses"].values()),
                                                        "case_treatments": [(c, t) for c in cases for t in c.treatments],

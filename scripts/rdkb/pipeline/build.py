@@ -80,5 +80,5 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> 
             render.remove_tree(new_site)
             return False, f"printing the executive summary to PDF failed: {exc}"
         render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
-    render.swap_site(new_site, layout.site)
+    render.swap_in(new_site, layout.site)
     return True, proc.stderr

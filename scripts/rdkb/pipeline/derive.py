@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -144,7 +143,8 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
         "changelog": _changelog(pages, downloads), "changed": everything},
         Nav("Downloads", "Downloads", "data files and records"), since="0.1"))
     nav = _nav(pages)
-    sections = [(title, path, _description(pages, path)) for _, items in nav for title, path in items]
+    by_path = {p.path: p.nav for p in pages if p.nav is not None}
+    sections = [(by_path[path].home_title or title, path, by_path[path].description) for _, items in nav for title, path in items]
     pages.insert(0, PagePlan("index.md", "index.md.j2", {"n_references": len(refs.items), "extra_home": [], "sections": sections,
                                                          "changed": everything}, Nav("Home", "Home"), since="0.1"))
     nav = _nav(pages)
@@ -153,14 +153,3 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
         "vocab": frozen_vocab, "f": figures, "cases": cases.cases, "papers": cases.papers, "agents": tables.agents,
         "references": refs.items, "backlinks": ctx.backlinks, "refs_short": {r["key"]: r["short"] for r in refs.items}})
     return Derived(ctx, tuple(pages), tuple(files), nav, common)
-
-
-def _description(pages: list[PagePlan], path: str) -> str:
-    for p in pages:
-        if p.path == path and p.nav is not None:
-            return p.nav.description
-    return ""
-
-
-def published_paths(d: Derived) -> list[Path]:
-    return [f.data for f in d.files if f.kind == "copy"]

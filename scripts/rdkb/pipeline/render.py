@@ -60,7 +60,7 @@ def md(value: Any) -> Markup:
     return Markup(out)
 
 
-def link(text: Any, target: str, title: str | None = None) -> Safe:
+def link(text: Any, target: str) -> Safe:
     """A Markdown link with escaped text. Targets are built by us from ids or checked URLs only."""
     return Safe(f"[{md(text)}]({target})")
 
@@ -186,15 +186,7 @@ class Writer:
                 elif p.is_dir() and not any(p.iterdir()):
                     p.rmdir()
             return
-        old = None
-        if self.final_docs.exists():
-            old = self.final_docs.with_name(self.final_docs.name + ".old")
-            if old.exists():
-                shutil.rmtree(old)
-            self.final_docs.rename(old)
-        self.stage.rename(self.final_docs)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_in(self.stage, self.final_docs)
 
     def discard(self) -> None:
         if not self.in_place:
@@ -202,15 +194,15 @@ class Writer:
 
 
 
-def swap_site(new_site: Path, site: Path) -> None:
-    """Move a freshly built site into place; the old one is removed only after the new one is in."""
+def swap_in(new: Path, final: Path) -> None:
+    """Move a freshly written folder into place (build/docs, site/); the old one is removed only after the new one is in."""
     old = None
-    if site.exists():
-        old = site.with_name(site.name + ".old")
+    if final.exists():
+        old = final.with_name(final.name + ".old")
         if old.exists():
             shutil.rmtree(old)
-        site.rename(old)
-    new_site.rename(site)
+        final.rename(old)
+    new.rename(final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -35,3 +35,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     result = build(layout, run_mkdocs=True, strict=True, pdf=True)
     assert not result.failed, result.message
     return layout
+
+
+FIXTURE_KB = FIXTURES / "kb"
+
+
+def copy_fixture_kb(dest: Path) -> Layout:
+    """The small fixture knowledge base (tests/fixtures/kb) with the repo's templates and MkDocs config."""
+    shutil.copytree(FIXTURE_KB, dest)
+    shutil.copytree(REPO.templates, dest / "site_templates")
+    shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
+    return Layout(dest)
+
+
+@pytest.fixture(scope="session")
+def fixture_built(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The fixture knowledge base rendered once (Markdown only): the source of the golden pages."""
+    layout = copy_fixture_kb(tmp_path_factory.mktemp("fixture") / "kb")
+    result = build(layout, run_mkdocs=False)
+    assert not result.failed, result.message + "\n" + "\n".join(i.format() for i in result.issues if i.is_error)
+    return layout

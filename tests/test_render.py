@@ -87,10 +87,18 @@ def _golden(name: str, actual: str) -> None:
     assert actual == path.read_text(encoding="utf-8"), f"{name} differs from the golden file; review the diff and refresh with UPDATE_GOLDEN=1"
 
 
-@pytest.mark.parametrize("page", ["cases/mcclinton2012-1.md", "cases/bozi2003-2.md", "complaints.md", "treatments.md",
-                                  "agents/levodopa.md", "papers/wu2006.md"])
-def test_golden_pages(built, page):
-    _golden(page.replace("/", "__"), (built.build_docs / page).read_text(encoding="utf-8"))
+GOLDEN_PAGES = ["cases/mcclinton2012-1.md", "cases/bozi2003-2.md", "complaints.md", "treatments.md", "agents/levodopa.md",
+                "papers/wu2006.md", "claims.md", "causes/hallmarks.md", "index.md", "downloads.md", "references.md", "red-flags.md"]
+
+
+@pytest.mark.parametrize("page", GOLDEN_PAGES)
+def test_golden_pages_of_the_fixture_kb(fixture_built, page):
+    """Rendered from tests/fixtures/kb, so they change when behaviour changes, not when the real records grow."""
+    _golden(page.replace("/", "__"), (fixture_built.build_docs / page).read_text(encoding="utf-8"))
+
+
+def test_every_golden_file_is_checked():
+    assert {p.name for p in GOLDEN.iterdir()} == {p.replace("/", "__") for p in GOLDEN_PAGES}
 
 
 def test_rel_matches_posixpath_relpath_for_clean_paths():

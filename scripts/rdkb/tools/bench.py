@@ -18,60 +18,73 @@ import time
 from datetime import date
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+from rdkb import fields
 from rdkb.paths import REPO, Layout
+from rdkb.pipeline.render import write_text_if_changed
+from rdkb.pipeline.validate import vocabulary
+from rdkb.registry import input_folders
 
-REGIONS = ["toes", "foot", "ankle", "lower-leg", "knee", "thigh", "hip"]
-AGENTS = ["baclofen", "botulinum-toxin", "carbamazepine", "clonazepam", "diazepam", "levodopa", "lorazepam",
-          "nortriptyline", "trihexyphenidyl"]
-RESPONSES = ["marked", "moderate", "some", "mild", "minimal", "none", "yes", "not-reported"]
+
+def _reported_value_schema(fact_type: str) -> dict[str, Any]:
+    """The `value` schema of a fact type's reported branch (case.schema.json)."""
+    for branch in fields.case_schema()["$defs"][fact_type].get("oneOf", []):
+        value = branch.get("properties", {}).get("value")
+        if isinstance(value, dict):
+            return value
+    return {}
+
+
+def synthetic_value(f: fields.CaseField, i: int, vocab: dict[str, Any]) -> str:
+    """A schema-valid YAML value for field f of synthetic case i, from the field table, the schema and the vocabulary."""
+    spec = _reported_value_schema(f.fact_type)
+    if "enum" in spec:
+        return json.dumps(spec["enum"][i % len(spec["enum"])])
+    if spec.get("type") == "number":
+        return str(18 + i % 50)
+    if spec.get("type") == "boolean":
+        return "true" if i % 2 else "false"
+    if spec.get("type") == "array":
+        regions = list(vocab["body_regions"])
+        return json.dumps(sorted({regions[i % len(regions)], regions[(i * 3) % len(regions)]}))
+    return json.dumps(f"Synthetic {f.label.lower()} {i}")
 
 
 def synthetic_case(i: int, paper: str) -> str:
-    nr = "\n  status: not_reported\n"
-
-    def rep(value: str, quote: str = "synthetic") -> str:
-        return f"\n  status: reported\n  value: {value}\n  source: {{ref: {paper}, locator: \"case {i}\"}}\n  quote: {quote}\n"
-
-    regions = sorted({REGIONS[i % 7], REGIONS[(i * 3) % 7]})
-    agents = sorted({AGENTS[i % 9], AGENTS[(i // 9) % 9]})
-    return (
-        "# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json\n"
-        f"paper: {paper}\nin_review: false\n"
-        f"label:{rep(f'Patient {i % 4 + 1}')}"
-        f"sex:{rep('female' if i % 3 else 'male') if i % 5 else nr}"
-        f"age_at_presentation:{rep(str(20 + i % 50)) if i % 4 else nr}"
-        f"age_at_onset:{rep(str(18 + i % 45)) if i % 3 else nr}"
-        f"side:{rep(['left', 'right', 'both'][i % 3])}"
-        f"body_regions:{rep('[' + ', '.join(regions) + ']')}"
-        f"main_complaint:{rep('Synthetic complaint number ' + str(i))}"
-        f"adequately_described:{rep('true')}"
-        f"spread_to_other_activities:{rep('true' if i % 2 else 'false')}"
-        f"spread_to_walking:{rep('true' if i % 3 else 'false') if i % 7 else nr}"
-        f"spread_delay:{nr}rest_tremor:{nr}parkinsons_disease:{rep('false')}"
-        "treatments:\n  status: reported\n  items:\n"
-        f"    - agents: [{', '.join(agents)}]\n      response: \"{RESPONSES[i % 8]}\"\n      source: {{ref: {paper}}}\n"
-        f"other_interventions:{nr}outcome:{nr}"
-        f"notes: Synthetic benchmark case {i}; not data.\n"
-    )
+    """One synthetic case: every fact of the field table, reported or (every fifth field) not reported."""
+    vocab = vocabulary()
+    agents, responses = list(vocab["agents"]), list(vocab["responses"])
+    out = ["# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json",
+           f"paper: {paper}", "in_review: false"]
+    for n, f in enumerate(fields.CASE_FIELDS):
+        if (i + n) % 5 == 0:
+            out += [f"{f.name}:", "  status: not_reported"]
+        else:
+            out += [f"{f.name}:", "  status: reported", f"  value: {synthetic_value(f, i + n, vocab)}",
+                    f'  source: {{ref: {paper}, locator: "case {i}"}}', "  quote: synthetic"]
+    regimen = sorted({agents[i % len(agents)], agents[(i // len(agents)) % len(agents)]})
+    out += ["treatments:", "  status: reported", "  items:", f"    - agents: [{', '.join(regimen)}]",
+            f'      response: "{responses[i % len(responses)]}"', f"      source: {{ref: {paper}}}",
+            "other_interventions:", "  status: not_reported", f"notes: Synthetic benchmark case {i}; not data."]
+    return "\n".join(out) + "\n"
 
 
 def make_kb(dest: Path, n: int) -> Layout:
+    """A knowledge base of n synthetic cases beside the real non-case inputs (written through rdkb.pipeline.render)."""
     layout = Layout(dest)
-    for name in ("tables", "site_templates", "content", "causes", "survey", "errata", "claims"):
-        if (REPO.root / name).is_dir():
+    for name in input_folders():
+        if name not in ("cases", "bib") and (REPO.root / name).is_dir():
             shutil.copytree(REPO.root / name, dest / name)
     shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
-    (dest / "cases").mkdir(parents=True)
-    (dest / "bib").mkdir()
     bib = [(REPO.bib / "references.bib").read_text(encoding="utf-8")]
     n_papers = max(1, n // 4)
     for p in range(n_papers):
         bib.append(f"@article{{synth{p:05d},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
                    f"  journal = {{Benchmark Journal}},\n  year = {{2020}},\n  doi = {{10.5555/synth.{p}}}\n}}\n")
-    (dest / "bib" / "references.bib").write_text("\n".join(bib), encoding="utf-8")
+    write_text_if_changed(dest / "bib" / "references.bib", "\n".join(bib))
     for i in range(n):
-        (dest / "cases" / f"synth{i // 4:05d}-{i % 4 + 1}.yaml").write_text(synthetic_case(i, f"synth{i // 4:05d}"), encoding="utf-8")
+        write_text_if_changed(dest / "cases" / f"synth{i // 4:05d}-{i % 4 + 1}.yaml", synthetic_case(i, f"synth{i // 4:05d}"))
     return layout
 
 
@@ -165,9 +178,9 @@ def run_bench(sizes: list[int], out_dir: Path) -> int:
     report = format_report(rows)
     print(report)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "latest.md").write_text(report, encoding="utf-8")
-    (out_dir / "latest.json").write_text(json.dumps({"rows": rows, "cores": os.cpu_count(), "versions": _versions(),
-                                                     "date": date.today().isoformat()}, indent=2), encoding="utf-8")
+    write_text_if_changed(out_dir / "latest.md", report)
+    write_text_if_changed(out_dir / "latest.json", json.dumps({"rows": rows, "cores": os.cpu_count(), "versions": _versions(),
+                                                     "date": date.today().isoformat()}, indent=2))
     return 0
 
 

@@ -177,7 +177,6 @@ def run_bench(sizes: list[int], out_dir: Path) -> int:
         print(f"[bench] {n} cases done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
     report = format_report(rows)
     print(report)
-    out_dir.mkdir(parents=True, exist_ok=True)
     write_text_if_changed(out_dir / "latest.md", report)
     write_text_if_changed(out_dir / "latest.json", json.dumps({"rows": rows, "cores": os.cpu_count(), "versions": _versions(),
                                                      "date": date.today().isoformat()}, indent=2))

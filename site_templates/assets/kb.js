@@ -2,7 +2,11 @@
  * For every `.kb-table table`: sortable column headers (a <button> in each <th>, aria-sort on the <th>),
  * a filter bar (one <select> per column named in the container's data-filters="A|B|...", a text search)
  * and a live "Showing N of M rows" count. Filters and sort live in the URL query string
- * (history.replaceState), so a filtered view can be shared. Without JS the full table reads as is. */
+ * (history.replaceState), so a filtered view can be shared; the caption's "(N rows)" becomes
+ * "(showing n of N rows)" while filtered. Every content table (filterable or not) is also fitted to the screen:
+ * its columns are classed by content (kb.css keeps short ones on one line) and it gets a scroll frame with a
+ * "Scroll →" cue shown only while it is wider than the screen (its first column is sticky in kb.css).
+ * Without JS the full table reads as is. */
 (function () {
   "use strict";
 

@@ -35,9 +35,14 @@ MISSING = {"not reported", "\u2014"}
 CASES_TABLE = '.kb-table[data-table="cases"]'
 
 # Pages checked with axe-core. The optional ones are skipped only while the site does not have them yet.
-AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/"]
+AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/",
+             "claims/", "causes/hallmarks/"]
 OPTIONAL_PAGES = ["causes/", "summary/"]
 TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
+# Pages whose tables must be readable at both sizes (tests/artifacts/screenshots/ gets each of them).
+LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/"]
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PRINT_MIN_PX = 8 * 96 / 72  # 8pt
 
 # Every request any test's page made: (page url, request url). Checked by test_no_request_leaves_the_server.
 REQUESTS: list[tuple[str, str]] = []
@@ -105,12 +110,92 @@ def page(browser, server):
         context.close()
 
 
+@pytest.fixture
+def open_page(browser, server):
+    """open_page(path, viewport=..., scheme="light"|"dark"): a page in a fresh context, requests recorded."""
+    contexts = []
+
+    def _open(path: str, viewport: dict | None = None, scheme: str = "light"):
+        context = browser.new_context(viewport=viewport or VIEWPORTS["desktop"], color_scheme=scheme)
+        contexts.append(context)
+        pg = context.new_page()
+        pg.set_default_timeout(10_000)
+        pg.errors = []
+        pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+        pg.on("request", lambda req: REQUESTS.append((pg.url, req.url)))
+        pg.on("response", lambda resp: resp.status >= 400 and BAD_RESPONSES.append((resp.url, resp.status)))
+        pg.goto(server + path)
+        settle(pg)
+        return pg
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def settle(pg) -> None:
+    """Wait until kb.js has framed every content table, and one more frame for layout."""
+    pg.wait_for_function(
+        """() => [...document.querySelectorAll('.md-content .md-typeset table')]
+                 .every(t => t.closest('.kb-scroll'))""")
+    pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+# Per table: where its column headers lie relative to the area the reader can see, and its scroll aids.
+TABLE_LAYOUT_JS = r"""() => [...document.querySelectorAll('.md-content .md-typeset table')].map((t, i) => {
+    const box = t.closest('.md-typeset__scrollwrap') || t;
+    const r = box.getBoundingClientRect();
+    const left = Math.max(r.left, 0), right = Math.min(r.right, document.documentElement.clientWidth);
+    const head = t.tHead.rows[t.tHead.rows.length - 1];
+    const headers = [...head.cells].map(th => {
+        const b = th.getBoundingClientRect();
+        return {text: th.textContent.trim(), left: b.left, right: b.right,
+                inside: b.left >= left - 1 && b.right <= right + 1,
+                short: th.classList.contains('kb-col-short')};
+    });
+    const frame = t.closest('.kb-scroll');
+    const cue = frame && frame.querySelector('.kb-scroll-cue');
+    const cueBox = cue && cue.getBoundingClientRect();
+    const firstTd = t.tBodies[0] && t.tBodies[0].rows[0] && t.tBodies[0].rows[0].cells[0];
+    const container = t.closest('.kb-table');
+    return {
+        index: i, caption: t.caption ? t.caption.textContent.trim() : '(no caption)', headers,
+        overflows: box.scrollWidth > box.clientWidth + 1,
+        filters: container ? (container.getAttribute('data-filters') || '').split('|').filter(Boolean) : [],
+        cueVisible: !!cue && getComputedStyle(cue).display !== 'none' && getComputedStyle(cue).visibility !== 'hidden'
+            && cueBox.width > 0 && cueBox.height > 0 && cueBox.right <= document.documentElement.clientWidth + 1,
+        cueText: cue ? cue.textContent.replace(/\s+/g, ' ').trim() : '',
+        cueHidden: !!cue && !!cue.closest('[aria-hidden="true"]'),
+        describedBy: box.getAttribute('aria-describedby'), cueId: cue && cue.id,
+        focusable: box.tabIndex >= 0,
+        stickyTh: getComputedStyle(head.cells[0]).position,
+        stickyTd: firstTd ? getComputedStyle(firstTd).position : 'static',
+    };
+})"""
+
+
+def first_column_stays(pg, index: int) -> bool:
+    """Scroll table `index` to its right end: its first column still starts inside the scroll area."""
+    return pg.evaluate(
+        """i => {
+            const t = [...document.querySelectorAll('.md-content .md-typeset table')][i];
+            const box = t.closest('.md-typeset__scrollwrap') || t;
+            box.scrollLeft = box.scrollWidth;
+            const r = box.getBoundingClientRect(), c = t.tHead.rows[t.tHead.rows.length - 1].cells[0].getBoundingClientRect();
+            const ok = box.scrollLeft > 0 && c.left >= r.left - 1 && c.right <= r.right;
+            box.scrollLeft = 0;
+            return ok;
+        }""",
+        index,
+    )
 
 
 def visible_first_cells(pg, table: str = CASES_TABLE) -> list[str]:
@@ -284,6 +369,138 @@ def test_treatments_filter_splits_combinations(page, server):
     assert count_text(page, sel).startswith(f"Showing {len(expected)} of {len(rows)} rows")
 
 
+# ---------------------------------------------------------------- table layout (issue 14)
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_table_headers_visible_or_scroll_cue(open_page, path, size):
+    """Every column header is in view, or the table says it scrolls (visible cue) and keeps its first column."""
+    if not page_exists(path):
+        pytest.fail(f"/{path} is missing from the site")
+    pg = open_page(path, VIEWPORTS[size])
+    tables = pg.evaluate(TABLE_LAYOUT_JS)
+    assert tables, f"/{path} has no table"
+    problems = []
+    for t in tables:
+        name = f"/{path} table {t['index'] + 1} ({t['caption'][:50]!r}) at {size}"
+        hidden = [h["text"] for h in t["headers"] if not h["inside"]]
+        if t["overflows"] or hidden:
+            if not t["cueVisible"]:
+                problems.append(f"{name}: headers out of view {hidden} but no visible scroll cue")
+            if "Scroll" not in t["cueText"] or t["cueHidden"]:
+                problems.append(f"{name}: the cue {t['cueText']!r} is not text a screen reader reads")
+            if t["describedBy"] != t["cueId"] or not t["focusable"]:
+                problems.append(f"{name}: the scroll area is not focusable or not described by the cue")
+            if (t["stickyTh"], t["stickyTd"]) != ("sticky", "sticky"):
+                problems.append(f"{name}: first column is {t['stickyTh']}/{t['stickyTd']}, not sticky")
+            elif not first_column_stays(pg, t["index"]):
+                problems.append(f"{name}: first column scrolls out of view")
+        elif t["cueVisible"]:
+            problems.append(f"{name}: a scroll cue is shown, but the table fits")
+    assert not problems, "\n".join(problems)
+    assert not pg.errors, pg.errors
+
+
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_key_columns_in_view_at_desktop(open_page, path):
+    """At 1366x900 the columns a reader filters on and the short figure columns (numbers, yes/no) need no scrolling."""
+    pg = open_page(path, VIEWPORTS["desktop"])
+    for t in pg.evaluate(TABLE_LAYOUT_JS):
+        key = [h for h in t["headers"] if h["short"] or any(h["text"] == f or h["text"].startswith(f + " (")
+                                                            for f in t["filters"])]
+        out = [h["text"] for h in key if not h["inside"]]
+        assert not out, f"/{path} table {t['caption'][:50]!r}: key columns out of view at 1366: {out}"
+
+
+def test_table_pages_use_the_full_width(open_page):
+    """The empty table-of-contents sidebar is not shown next to a table (and takes no width)."""
+    for path in LAYOUT_PAGES + ["agents/", "complaints/"]:
+        pg = open_page(path, VIEWPORTS["desktop"])
+        info = pg.evaluate(
+            """() => {
+                const side = document.querySelector('.md-sidebar--secondary');
+                const content = document.querySelector('.md-content').getBoundingClientRect();
+                const grid = document.querySelector('.md-main__inner').getBoundingClientRect();
+                const primary = document.querySelector('.md-sidebar--primary').getBoundingClientRect();
+                return {shown: !!side && side.getBoundingClientRect().width > 0,
+                        links: side ? side.querySelectorAll('.md-nav__link').length : 0,
+                        gap: grid.right - content.right, primary: primary.width};
+            }""")
+        assert not info["shown"], f"/{path}: the right sidebar is shown ({info['links']} links)"
+        assert info["gap"] < info["primary"] / 2, f"/{path}: content stops {info['gap']:.0f}px short of the grid"
+
+
+def test_case_caption_follows_filter(open_page):
+    pg = open_page("cases/")
+    table = f"{CASES_TABLE} table"
+    total = pg.eval_on_selector(table, "t => t.tBodies[0].rows.length")
+
+    def shown() -> int:
+        return len(visible_first_cells(pg))
+
+    def caption() -> str:
+        return pg.eval_on_selector(table, "t => t.caption.textContent.replace(/\\s+/g, ' ').trim()")
+
+    assert shown() == total
+    assert f"({total} rows)" in caption() and "showing" not in caption().lower(), caption()
+    # The first filter value that leaves some rows out, whichever filter and records that is.
+    for select in pg.locator(f"{CASES_TABLE} .kb-filterbar select").all():
+        for value in select.evaluate("s => [...s.options].map(o => o.value).filter(Boolean)"):
+            select.select_option(value)
+            if 0 < shown() < total:
+                break
+        else:
+            select.select_option("")
+            continue
+        break
+    n = shown()
+    assert 0 < n < total, "no filter value leaves some rows out: the test would prove nothing"
+    assert f"showing {n} of {total} rows" in caption().lower(), caption()
+    assert count_text(pg).startswith(f"Showing {n} of {total} rows"), count_text(pg)
+    pg.get_by_role("button", name="Clear filters").click()
+    assert shown() == total and f"({total} rows)" in caption() and "showing" not in caption().lower(), caption()
+
+
+@pytest.mark.parametrize("path", LAYOUT_PAGES)
+def test_print_tables_readable(open_page, path):
+    """Printed (A4 width, 718 CSS px inside the margins): table text >= 8pt, no column beyond the page."""
+    pg = open_page(path, {"width": 718, "height": 1000})
+    pg.emulate_media(media="print")
+    info = pg.evaluate(
+        """() => {
+            const cells = [...document.querySelectorAll('.md-content .md-typeset table :is(td, th)')];
+            const width = document.documentElement.clientWidth;
+            return {
+                n: cells.length,
+                smallest: Math.min(...cells.map(c => parseFloat(getComputedStyle(c).fontSize))),
+                cut: [...document.querySelectorAll('.md-content .md-typeset table thead th')]
+                    .filter(th => th.getBoundingClientRect().right > width + 1).map(th => th.textContent.trim()),
+                cues: [...document.querySelectorAll('.kb-scroll-cue')].filter(c => c.offsetParent !== null).length,
+            };
+        }""")
+    assert info["n"], f"/{path} has no table cells"
+    assert info["smallest"] >= PRINT_MIN_PX - 0.01, f"/{path}: printed table text is {info['smallest']}px (< 8pt)"
+    assert not info["cut"], f"/{path}: printed columns beyond the page: {info['cut']}"
+    assert not info["cues"], f"/{path}: the scroll cue is printed"
+
+
+def test_table_screenshots(open_page):
+    shots = ARTIFACTS / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for path in ["", *LAYOUT_PAGES]:
+        name = path.strip("/").replace("/", "-") or "home"
+        for size, scheme in [("desktop", "light"), ("phone", "light"), ("desktop", "dark")]:
+            pg = open_page(path, VIEWPORTS[size], scheme)
+            vp = VIEWPORTS[size]
+            out = shots / f"{name}-{vp['width']}x{vp['height']}-{scheme}.png"
+            pg.screenshot(path=str(out), full_page=True)
+            assert out.stat().st_size > 1000
+            saved.append(out)
+    print("\nscreenshots:\n" + "\n".join(f"  {p}" for p in saved))
+
+
 # ---------------------------------------------------------------- links, accessibility, network
 
 
@@ -304,17 +521,20 @@ def test_home_page_links(page, server):
     assert not broken, "broken links on the home page:\n" + "\n".join(broken)
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", AXE_PAGES + OPTIONAL_PAGES)
-def test_axe_no_serious_violations(page, server, path):
+def test_axe_no_serious_violations(open_page, path, scheme):
     if path in OPTIONAL_PAGES and not page_exists(path):
         pytest.skip(f"{path} is not part of the site yet")
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run make browser-deps (npm ci)")
-    page.goto(server + path)
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    pg = open_page(path, VIEWPORTS["desktop"], scheme)
+    expected = {"light": "default", "dark": "slate"}[scheme]
+    assert pg.get_attribute("body", "data-md-color-scheme") == expected, "the palette does not follow the system"
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not bad, f"axe-core on /{path}:\n" + format_violations(bad)
+    assert not bad, f"axe-core on /{path} ({scheme}):\n" + format_violations(bad)
 
 
 # ---------------------------------------------------------------- print and screenshots

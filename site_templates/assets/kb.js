@@ -2,7 +2,11 @@
  * For every `.kb-table table`: sortable column headers (a <button> in each <th>, aria-sort on the <th>),
  * a filter bar (one <select> per column named in the container's data-filters="A|B|...", a text search)
  * and a live "Showing N of M rows" count. Filters and sort live in the URL query string
- * (history.replaceState), so a filtered view can be shared. Without JS the full table reads as is. */
+ * (history.replaceState), so a filtered view can be shared; the caption's "(N rows)" becomes
+ * "(showing n of N rows)" while filtered. Every content table (filterable or not) is also fitted to the screen:
+ * its columns are classed by content (kb.css keeps short ones on one line) and it gets a scroll frame with a
+ * "Scroll →" cue shown only while it is wider than the screen (its first column is sticky in kb.css).
+ * Without JS the full table reads as is. */
 (function () {
   "use strict";
 
@@ -31,6 +35,120 @@
     ? new Intl.Collator(undefined, { numeric: true, sensitivity: "base" })
     : { compare: function (a, b) { return a < b ? -1 : a > b ? 1 : 0; } };
 
+  // "<caption>Title (22 rows)</caption>": wrap "(22 rows)" in a span the filter can rewrite.
+  function captionCount(table) {
+    var cap = table.caption;
+    if (!cap) return null;
+    var existing = cap.querySelector(".kb-caption-count");
+    if (existing) return existing;
+    var last = cap.lastChild;
+    if (!last || last.nodeType !== 3) return null;
+    var m = /\((\d+) rows?\)\s*$/.exec(last.nodeValue);
+    if (!m) return null;
+    last.nodeValue = last.nodeValue.slice(0, m.index);
+    var span = el("span", { "class": "kb-caption-count", text: m[0].trim() });
+    cap.appendChild(span);
+    return span;
+  }
+
+  // ---------- fitting tables to the screen (every content table, filterable or not) ----------
+  // Columns are classed from their content: "short" columns (every cell a few characters: ids, numbers,
+  // yes/no) do not wrap, so the key figures stay on one line; "long" text columns wrap within a minimum
+  // width. The table sits in a frame with a scroll cue ("Scroll →", read by screen readers) and a fade
+  // at the right edge, shown only while the table is wider than its scroll area; the first column is
+  // sticky (kb.css) so each row stays identifiable when scrolled sideways.
+  var SHORT = 12, LONG = 40, cueCount = 0;
+
+  function classifyColumns(table) {
+    var body = table.tBodies[0];
+    if (!body || !table.tHead) return;
+    var head = table.tHead.rows[table.tHead.rows.length - 1];
+    var n = head.cells.length, max = [], sum = [], seen = [];
+    if (n >= 10) table.setAttribute("data-kb-many", ""); // kb.css: a slightly smaller font
+    for (var c = 0; c < n; c++) { max[c] = 0; sum[c] = 0; seen[c] = 0; }
+    var rows = body.rows;
+    for (var r = 0; r < rows.length; r++) {
+      var cells = rows[r].cells;
+      for (c = 0; c < cells.length && c < n; c++) {
+        var t = (cells[c].textContent || "").replace(/\s+/g, " ").trim(), len = t.length;
+        if (isMissing(t)) continue; // "not reported" may wrap; it does not make a column long
+        if (len > max[c]) max[c] = len;
+        sum[c] += len; seen[c] += 1;
+      }
+    }
+    var kinds = max.map(function (m, i) {
+      var avg = seen[i] ? sum[i] / seen[i] : 0;
+      return m <= SHORT ? "short" : avg >= LONG ? "long" : "";
+    });
+    Array.prototype.forEach.call(head.cells, function (th, i) {
+      if (kinds[i]) th.classList.add("kb-col-" + kinds[i]);
+      if (kinds[i] === "short" && text(th).length > SHORT) th.classList.add("kb-head-long");
+    });
+    for (r = 0; r < rows.length; r++) {
+      for (c = 0; c < rows[r].cells.length && c < n; c++) {
+        var cell = rows[r].cells[c];
+        if (kinds[c] && !(kinds[c] === "short" && isMissing(text(cell)))) cell.classList.add("kb-col-" + kinds[c]);
+      }
+    }
+  }
+
+  function scroller(table) {
+    var wrap = table.closest(".md-typeset__scrollwrap");
+    return wrap || table;
+  }
+
+  function fit(table) {
+    if (table.hasAttribute("data-kb-fit")) return;
+    table.setAttribute("data-kb-fit", "");
+    classifyColumns(table);
+    var box = scroller(table);
+    var frame = el("div", { "class": "kb-scroll__frame" });
+    var outer = el("div", { "class": "kb-scroll" });
+    box.parentNode.insertBefore(outer, box);
+    cueCount += 1;
+    var cue = el("p", { "class": "kb-scroll-cue", id: "kb-scroll-cue-" + cueCount }, [
+      document.createTextNode("Scroll "),
+      el("span", { "aria-hidden": "true", text: "\u2192" }),
+      el("span", { "class": "kb-sr-only",
+        text: " sideways: this table is wider than the screen; its first column stays in view" }),
+    ]);
+    outer.appendChild(cue);
+    outer.appendChild(frame);
+    frame.appendChild(box);
+    box.addEventListener("scroll", function () { edges(table); }, { passive: true });
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () { fitCheck(table); }).observe(frame);
+    } else {
+      window.addEventListener("resize", function () { fitCheck(table); });
+    }
+    fitCheck(table);
+  }
+
+  function edges(table) {
+    var box = scroller(table), outer = box.closest(".kb-scroll");
+    if (!outer) return;
+    outer.classList.toggle("kb-scrolled", box.scrollLeft > 1);
+    outer.classList.toggle("kb-at-end", box.scrollLeft + box.clientWidth >= box.scrollWidth - 1);
+  }
+
+  function fitCheck(table) {
+    var box = scroller(table), outer = box.closest(".kb-scroll");
+    if (!outer) return;
+    var overflows = box.scrollWidth > box.clientWidth + 1;
+    outer.classList.toggle("kb-overflows", overflows);
+    var cue = outer.querySelector(".kb-scroll-cue");
+    if (overflows) {
+      // Keyboard users can scroll it (axe: scrollable-region-focusable); the cue describes it.
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", (table.caption ? text(table.caption) : "Table") + " (scrolls sideways)");
+      box.setAttribute("aria-describedby", cue.id);
+    } else {
+      ["tabindex", "role", "aria-label", "aria-describedby"].forEach(function (a) { box.removeAttribute(a); });
+    }
+    edges(table);
+  }
+
   function enhance(container, index, prefix) {
     var table = container.querySelector("table");
     if (!table || !table.tHead || !table.tBodies.length || table.hasAttribute("data-kb-enhanced")) return;
@@ -56,12 +174,9 @@
       return ok && seen > 0;
     });
 
-    // Give the table an accessible name from the "Table: ..." paragraph the generator puts before it.
-    var cap = container.querySelector(":scope > p");
-    if (cap && !table.getAttribute("aria-labelledby") && /^Table:/.test(text(cap))) {
-      if (!cap.id) cap.id = base + "caption";
-      table.setAttribute("aria-labelledby", cap.id);
-    }
+    // The build turns the "Table: ... (N rows)" paragraph into a <caption> (scripts/rdkb/mdext.py).
+    // Its row count is wrapped so that it can follow the filter: "(showing 5 of 22 rows)".
+    var capCount = captionCount(table);
 
     var state = { sort: -1, desc: false };
     var wanted = (container.getAttribute("data-filters") || "").split("|")
@@ -185,9 +300,14 @@
       count.textContent = "Showing " + shown + " of " + rows.length + " rows" +
         (conds.length ? " (filtered: " + conds.join("; ") + ")" : "") +
         (shown === 0 ? " \u2014 no row matches; clear the filters to see all." : "");
+      if (capCount) {
+        capCount.textContent = shown === rows.length ? "(" + rows.length + " rows)"
+          : "(showing " + shown + " of " + rows.length + " rows)";
+      }
       container.classList.toggle("kb-is-filtered", conds.length > 0);
       reset.disabled = !active.length && !q;
       if (push) writeUrl();
+      fitCheck(table); // filtering changes the table's width: the scroll cue may (dis)appear
     }
 
     readUrl();
@@ -205,6 +325,7 @@
       var name = c.getAttribute("data-table") || "table" + (i + 1);
       enhance(c, i, many ? name + "." : "");
     });
+    Array.prototype.forEach.call(document.querySelectorAll(".md-content .md-typeset table:not([class])"), fit);
   }
 
   if (typeof window.document$ !== "undefined" && window.document$ && typeof window.document$.subscribe === "function") {

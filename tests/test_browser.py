@@ -549,8 +549,8 @@ def test_print_pdf(page, server):
     page.goto(server + "summary/")
     pdf = page.pdf(format="A4", print_background=True)
     (out / "summary.pdf").write_bytes(pdf)
-        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-        assert pdf.startswith(b"%PDF") and 1 <= pages <= 2, f"summary/ prints on {pages} pages (at most 2 allowed)"
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert pdf.startswith(b"%PDF") and 1 <= pages <= 2, f"summary/ prints on {pages} pages (at most 2 allowed)"
 
 
 def test_print_hides_chrome(page, server):

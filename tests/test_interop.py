@@ -32,9 +32,16 @@ def _rows():
 
 # ---------------------------------------------------------------- HPO codes on the records, checked offline
 
-def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
-    subjects = [(r.rel, r.data) for r in _DS.of("case")] + [(f"complaints {row['id']}", row) for row in _rows()]
-    assert len(subjects) == len(_DS.of("case")) + len(_rows()) > 0
+def _coded():
+    """Case records that carry HPO codes (a new record may not yet: `make check` warns, W403)."""
+    return [r for r in _DS.of("case") if r.data.get("phenotypes")]
+
+
+def test_coded_cases_and_every_complaint_row_carry_hpo_ids_that_validate_offline():
+    subjects = [(r.rel, r.data) for r in _coded()] + [(f"complaints {row['id']}", row) for row in _rows()]
+    assert _coded() and _rows()
+    uncoded = {r.rel for r in _DS.of("case")} - {r.rel for r in _coded()}
+    assert uncoded == {i.path for i in validate(_DS) if i.rule == "W403"}
     for where, data in subjects:
         phen = data.get("phenotypes")
         assert phen, f"{where} carries no HPO-coded phenotype"
@@ -49,16 +56,16 @@ def test_every_case_and_complaint_row_carries_hpo_ids_that_validate_offline():
 def test_source_wording_is_kept_beside_each_code():
     for row in _rows():
         assert all(p["description"] == row["text"] for p in row["phenotypes"]), row["id"]
-    for rec in _DS.of("case"):
+    for rec in _coded():
         complaint = _reported(rec, "main_complaint")
         if complaint:
-            assert complaint in [p["description"] for p in rec.data["phenotypes"]], rec.id
+            assert complaint in [p["description"] for p in rec.data.get("phenotypes", [])], rec.id
 
 
 def test_codes_follow_the_recorded_facts():
     by_id = {r.id: r for r in _DS.of("case")}
-    for rec in _DS.of("case"):
-        codes = {(p["hpo"], p["excluded"]) for p in rec.data["phenotypes"]}
+    for rec in _coded():
+        codes = {(p["hpo"], p["excluded"]) for p in rec.data.get("phenotypes", [])}
         assert ("HP:0031959", False) in codes, rec.id  # the case definition: leg dystonia
         if _reported(rec, "rest_tremor") is True:
             assert ("HP:0002322", False) in codes, rec.id
@@ -72,8 +79,8 @@ def test_codes_follow_the_recorded_facts():
         if _reported(rec, "spread_to_walking") is not True:
             assert ("HP:0001288", False) not in codes, rec.id
         if _reported(rec, "side") is None:
-            assert not any(m["hpo"] in ("HP:0012834", "HP:0012835") for p in rec.data["phenotypes"] for m in p.get("modifiers", []))
-    assert {p["hpo"] for p in by_id["chang2013-1"].data["phenotypes"] if p["excluded"]} == {"HP:0001300"}
+            assert not any(m["hpo"] in ("HP:0012834", "HP:0012835") for p in rec.data.get("phenotypes", []) for m in p.get("modifiers", []))
+    assert {p["hpo"] for p in by_id["chang2013-1"].data.get("phenotypes", []) if p["excluded"]} == {"HP:0001300"}
 
 
 def test_e401_and_e402_on_modifiers_with_line_and_hint(kb):
@@ -175,7 +182,7 @@ def test_phenopackets_hold_no_value_the_records_lack(built):
         text = json.dumps(pp)
         if age is None and onset is None:
             assert "iso8601duration" not in text, rec.id  # e.g. the Bozi cases: ages not placed in time are not exported
-        phen = rec.data["phenotypes"]
+        phen = rec.data.get("phenotypes", [])
         feats = pp.get("phenotypicFeatures", [])
         assert [f["type"]["id"] for f in feats] == [p["hpo"] for p in phen]
         assert [f.get("description") for f in feats] == [p["description"] for p in phen]
@@ -231,7 +238,7 @@ def test_phenotype_long_csv(built):
     assert {(r["subject_type"], r["subject_id"]) for r in rows} == {(k, i) for k, i, _ in subjects}
     for kind, sid, data in subjects:
         mine = [r for r in rows if r["subject_type"] == kind and r["subject_id"] == sid]
-        entries = data["phenotypes"]
+        entries = data.get("phenotypes", [])
         assert sorted((r["hpo_id"], r["status"], r["description"]) for r in mine if r["status"] != "not reported") == \
             sorted((p["hpo"], "excluded" if p["excluded"] else "present", p["description"]) for p in entries)
         coded = {p["hpo"] for p in entries}
@@ -298,15 +305,15 @@ def test_every_reference_offers_bibtex_and_ris(built):
 
 def test_a_page_per_hpo_term_with_its_public_link_and_the_gaps_page(built):
     docs = built.build_docs
-    ids = {p["hpo"] for r in _DS.of("case") for p in r.data["phenotypes"]} | {p["hpo"] for row in _rows() for p in row["phenotypes"]}
-    ids |= {m["hpo"] for r in _DS.of("case") for p in r.data["phenotypes"] for m in p.get("modifiers", [])}
+    ids = {p["hpo"] for r in _coded() for p in r.data.get("phenotypes", [])} | {p["hpo"] for row in _rows() for p in row["phenotypes"]}
+    ids |= {m["hpo"] for r in _coded() for p in r.data.get("phenotypes", []) for m in p.get("modifiers", [])}
     index = (docs / "phenotypes" / "index.md").read_text(encoding="utf-8")
     for hid in ids:
         page = (docs / hpo.term_page(hid)).read_text(encoding="utf-8")
         assert f"(https://hpo.jax.org/browse/term/{hid})" in page
         assert hpo.term_page(hid).split("/")[1] in index
     leg = (docs / hpo.term_page("HP:0031959")).read_text(encoding="utf-8")
-    assert all(f"cases/{r.id}.md" in leg for r in _DS.of("case"))
+    assert all(f"cases/{r.id}.md" in leg for r in _coded())
     gaps = (docs / "phenotypes" / "gaps.md").read_text(encoding="utf-8")
     assert all("{#" + k + "}" in gaps for k in hpo.GAPS)
     assert "HP&#58;0034397" in gaps and "HP&#58;0002816" in gaps  # named, not used

@@ -20,6 +20,9 @@ from rdkb.rules import declare
 E401 = declare("E401", "unknown HPO id in `phenotypes` (not in the vendored HPO subset)",
                "check the id on hpo.jax.org; a correct id not yet in the vendored subset is added by `make hpo-subset`",
                "cases/E401-unknown-hpo-id.yaml")
+W403 = declare("W403", "a case record without HPO-coded `phenotypes`",
+               "code its findings with HPO (see CONTRIBUTING.md, Phenotypes); the case is shown meanwhile, without phenotype links",
+               "cases/W403-no-phenotypes.yaml", warning=True)
 E402 = declare("E402", "HPO label is neither the id's label nor one of its exact synonyms", "write the HPO label",
                "cases/E402-hpo-label-mismatch.yaml")
 
@@ -332,7 +335,9 @@ def _subset(ctx: Context) -> list[OutFile]:
 
 
 def check(ds: Dataset) -> list[Issue]:
-    return hpo_issues(ds)
+    uncoded = [W403.at(r.rel, 1, "no `phenotypes`: the case's findings are not coded with HPO yet")
+               for r in ds.of("case") if not r.data.get("phenotypes")]
+    return hpo_issues(ds) + uncoded
 
 
 KIND: Kind[PhenotypesView] = Kind(

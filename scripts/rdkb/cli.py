@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -110,4 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
+        return 2
+    except Exception as exc:  # an internal error is never a traceback for a contributor: say what and exit 2
+        from rdkb.model import terminal_safe
+
+        print(f"rdkb: internal error: {type(exc).__name__}: {terminal_safe(str(exc))}\n"
+              "  hint: this is a bug in the build, not in your records; please report it (RDKB_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        if os.environ.get("RDKB_DEBUG"):
+            raise
         return 2

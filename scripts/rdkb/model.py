@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,22 @@ def fmt_path(path: Any) -> str:
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(top level)"
+
+
+MAX_ECHO = 300  # characters of any one message or hint printed
+
+
+def terminal_safe(text: str, limit: int = MAX_ECHO) -> str:
+    """Escape every control, format (bidi) and line-separator character as \\xNN / \\uNNNN, then cut to `limit`."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    s = "".join(out)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 SEVERITY_ERROR = "error"
@@ -33,8 +50,10 @@ class Issue:
     severity: str = SEVERITY_ERROR
 
     def format(self) -> str:
-        head = f"{self.path}:{self.line}: {self.rule} {self.message}"
-        return head + (f"\n  hint: {self.hint}" if self.hint else "")
+        """One issue for a terminal or a CI log: control characters escaped (no ANSI or workflow-command injection),
+        values cut to MAX_ECHO characters."""
+        head = f"{terminal_safe(self.path)}:{self.line}: {terminal_safe(self.rule)} {terminal_safe(self.message)}"
+        return head + (f"\n  hint: {terminal_safe(self.hint)}" if self.hint else "")
 
     @property
     def is_error(self) -> bool:

@@ -62,7 +62,7 @@ class Layout:
 
     @property
     def cache_file(self) -> Path:
-        return self.build_dir / "cache" / "records.pickle"
+        return self.build_dir / "cache" / "records.json"
 
     @property
     def site(self) -> Path:

@@ -83,6 +83,7 @@ class Kind(Generic[V]):
     pages: Callable[[Context], list[PagePlan]] | None = None
     exports: tuple[Export, ...] = ()
     files: Callable[[Context], list[OutFile]] | None = None  # other files its pages need (chart SVGs, ...): not downloads
+    reserved: tuple[str, ...] = ()  # record ids refused (E015) because a generated page has that name
     published: bool = True  # raw records copied to site/records/ (Downloads: "the records themselves")
     watched: tuple[str, ...] = ()  # extra input paths `make serve` watches (default: the folder)
     description: str = ""

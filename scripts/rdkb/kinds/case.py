@@ -296,7 +296,7 @@ def _csv_fields() -> str:
 
 
 KIND: Kind[CasesView] = Kind(
-    name="case", folder="cases", schema="case.schema.json", derive=derive, cites=cites, pages=pages,
+    name="case", folder="cases", schema="case.schema.json", derive=derive, cites=cites, pages=pages, reserved=("index",),
     description="one record per published case",
     exports=(
         Export("cases.json", "JSON array", "case",

@@ -109,6 +109,7 @@ def _json(ctx: Context) -> list[OutFile]:
 
 KIND: Kind[CausesView] = Kind(
     name="cause", folder="causes", schema="cause.schema.json", derive=derive, cites=cites, pages=pages,
+    reserved=("index", "hallmarks", "tests"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",
                     "id, name, category, rating, summary, hallmarks (key -> explains/contradicts/not-addressed), citations",

@@ -18,17 +18,77 @@ from typing import Any
 
 from rdkb.kinds import reference
 from rdkb.kinds.base import Citation, Context, Kind, Nav, OutFile, PagePlan, Views
-from rdkb.model import Dataset
+from rdkb.model import Dataset, Issue
 from rdkb.paths import Layout
+from rdkb.pipeline.load import E001, E007, E008, E014, E015, SAFE_ID, rel_path, safe_name
+from rdkb.rules import declare
 
+E501 = declare("E501", "raw HTML, an attribute list or a non-http(s) link in a hand-written page",
+               "hand-written pages are plain Markdown: headings, paragraphs, lists, tables, emphasis, links to pages of this "
+               "site or to https:// addresses; no HTML tags, no {: ...} attributes, no javascript:/data: links",
+               "content/E501-raw-html.md")
+MAX_PAGE_BYTES = 256 * 1024
+_CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+_UNSAFE = [
+    (re.compile(r"<[A-Za-z!?/]"), "raw HTML"),
+    (re.compile(r"\{\s*[:#.][^}\n]*\}|\{\s*[A-Za-z_-]+\s*=[^}\n]*\}"), "an attribute list"),
+    (re.compile(r"\]\(\s*<?\s*(?!https?://)[A-Za-z][A-Za-z0-9+.-]*:", re.I), "a link with a scheme other than http(s)"),
+    (re.compile(r"(?m)^\s{0,3}\[[^\]]+\]:\s*<?\s*(?!https?://)[A-Za-z][A-Za-z0-9+.-]*:", re.I), "a link definition with a scheme other than http(s)"),
+]
+
+
+def unsafe_markup(text: str) -> list[tuple[int, str]]:
+    """(line, what) for every construct a hand-written page may not contain (code spans and blocks are exempt)."""
+    out = []
+    blanked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    for rx, what in _UNSAFE:
+        for m in rx.finditer(blanked):
+            out.append((blanked[: m.start()].count("\n") + 1, what))
+    return sorted(set(out))
+
+
+def check(ds: Dataset) -> list[Issue]:
+    return [E501.at(f"content/{name}", line, f"{what} is not allowed in a hand-written page")
+            for name, text in sorted(ds.content_pages.items()) for line, what in unsafe_markup(text)]
+# Top-level names the build writes itself (pages and folders under build/docs); a test checks this covers them all.
+RESERVED_PAGES = frozenset({"index", "summary", "comparison", "claims", "errata", "complaints", "treatments", "references",
+                            "downloads", "charts", "cases", "papers", "agents", "causes", "survey", "phenotypes", "data",
+                            "records", "schemas", "assets", "search", "404", "executive-summary"})
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 
 
 def load_content(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> None:
+    """content/<name>.md, top level only. Links are refused (E014), as are unsafe or reserved names (E008, E015)."""
     folder = layout.root / "content"
-    if folder.is_dir():
-        for p in sorted(folder.rglob("*.md")):
-            ds.content_pages[p.relative_to(folder).as_posix()] = p.read_text(encoding="utf-8")
+    if folder.is_symlink():
+        ds.issues.append(E014.at("content", 1, "the input folder content/ is a symbolic link and is not read"))
+        return
+    if not folder.is_dir():
+        return
+    for p in sorted(folder.rglob("*")):
+        rel = rel_path(p, layout.root)
+        if p.is_symlink():
+            ds.issues.append(E014.at(rel, 1, f"{safe_name(p.name)} is a symbolic link and is not read"))
+            continue
+        if p.is_dir() or p.name.startswith("."):
+            continue
+        name = p.relative_to(folder).as_posix()
+        if not (SAFE_ID.fullmatch(p.stem) and p.suffix == ".md" and "/" not in name):
+            ds.issues.append(E008.at(rel, 1, f"{safe_name(name)} is not a page name (content/<lower-case-name>.md)"))
+            continue
+        if p.stem in RESERVED_PAGES:
+            ds.issues.append(E015.at(rel, 1, f"{name!r} would replace a page the build generates"))
+            continue
+        raw = p.read_bytes()
+        if len(raw) > MAX_PAGE_BYTES:
+            ds.issues.append(E007.at(rel, 1, f"file is {len(raw)} bytes, over the {MAX_PAGE_BYTES}-byte limit"))
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            ds.issues.append(E001.at(rel, raw[: exc.start].count(b"\n") + 1, f"file is not valid UTF-8 (offset {exc.start})"))
+            continue
+        ds.content_pages[name] = text.replace("\r\n", "\n")
 
 
 def front_matter(text: str) -> dict[str, str]:
@@ -83,6 +143,6 @@ def _records(ctx: Context) -> list[OutFile]:
 
 
 KIND: Kind[ContentView] = Kind(
-    name="content", folder="content", load=load_content, derive=derive, cites=cites, pages=pages, files=_records,
+    name="content", folder="content", load=load_content, check=check, derive=derive, cites=cites, pages=pages, files=_records,
     published=False, description="hand-written clinical pages (Markdown; the raw text is published under records/content/)",
 )

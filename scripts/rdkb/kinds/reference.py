@@ -36,6 +36,12 @@ E305 = declare("E305", "bibliography: malformed DOI", "a DOI looks like 10.1234/
 E306 = declare("E306", "bibliography: malformed PMID", "a PMID is digits only", "bib/E306-malformed-pmid.bib")
 E307 = declare("E307", "bibliography: journal article without DOI, PMID, URL or note",
                "add one, or a `note` saying why none is available", "bib/E307-no-identifier.bib")
+E308 = declare("E308", "bibliography: a key that is not lower-case letters, digits, '_' or '-' (starting with a letter)",
+               "rename the key, e.g. smith2024 (keys become file names and page anchors)", "bib/E308-unsafe-key.bib")
+E309 = declare("E309", "bibliography: file over the size limit", "the bibliography is a list of citations; remove pasted material",
+               "bib/E309-too-large.bib")
+E310 = declare("E310", "bibliography: a field over the length limit",
+               "a citation field is short (a title, a list of authors); remove pasted material", "bib/E310-field-too-long.bib")
 W301 = declare("W301", "a bib entry nobody cites", "cite it or remove it", "bib/W301-uncited.bib", warning=True)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -50,6 +56,10 @@ REQUIRED_BIB_FIELDS = {
     "misc": ("title", "year"),
 }
 BIB_FILE = "bib/references.bib"
+KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")  # fullmatch; at most MAX_KEY_LENGTH characters
+MAX_KEY_LENGTH = 64
+MAX_BIB_BYTES = 1024 * 1024
+MAX_FIELD_CHARS = 2000  # as a record's notes
 
 
 # ---------------------------------------------------------------- load
@@ -64,17 +74,25 @@ def load_bibliography(path: Path, root: Path, cache: dict[str, Any] | None = Non
                       ) -> tuple[dict[str, Reference], str, list[Issue]]:
     """Parse bib/references.bib once (bibtexparser v2, LaTeX decoded). Cached by content hash."""
     rel = rel_path(path, root)
+    if path.is_symlink() or path.parent.is_symlink():
+        from rdkb.pipeline.load import E014
+
+        return {}, "", [E014.at(rel, 1, "the bibliography is a symbolic link and is not read")]
     try:
         raw_bytes = path.read_bytes()
     except OSError:
         return {}, "", [E301.at(rel, 1, "bibliography file missing", "create bib/references.bib")]
+    if len(raw_bytes) > MAX_BIB_BYTES:
+        return {}, "", [E309.at(rel, 1, f"file is {len(raw_bytes)} bytes, over the {MAX_BIB_BYTES}-byte limit")]
     key = "bib:" + hashlib.sha1(raw_bytes).hexdigest()
     if cache is not None and key in cache:
-        refs, issues = cache[key]
-        return dict(refs), raw_bytes.decode("utf-8"), list(issues)
+        ref_items, issue_items = cache[key]
+        refs = {k: Reference(k, t, dict(f), int(n), raw) for k, t, f, n, raw in ref_items}
+        return refs, raw_bytes.decode("utf-8"), [Issue(*i) for i in issue_items]
     refs, text, issues = _parse_bibliography(raw_bytes, rel)
     if cache is not None and text:
-        cache[key] = (refs, issues)
+        cache[key] = [[[r.key, r.entry_type, r.fields, r.line, r.raw] for r in refs.values()],
+                      [[i.path, i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
         cache["dirty"] = True
     return refs, text, issues
 
@@ -99,9 +117,17 @@ def _parse_bibliography(raw_bytes: bytes, rel: str) -> tuple[dict[str, Reference
         else:
             issues.append(E301.at(rel, line, "BibTeX entry could not be parsed"))
     for entry in library.entries:
+        line = (entry.start_line or 0) + 1
+        if not KEY_RE.fullmatch(entry.key) or len(entry.key) > MAX_KEY_LENGTH:
+            issues.append(E308.at(rel, line, f"unsafe BibTeX key {entry.key[:80]!r}"))
+            continue
         fields = {}
         for f in entry.fields:
             value = f.value if isinstance(f.value, str) else str(f.value)
+            if len(value) > MAX_FIELD_CHARS:
+                issues.append(E310.at(rel, line, f"@{entry.entry_type}{{{entry.key}}}: field {f.key[:40]!r} is {len(value)} "
+                                                 f"characters, over the {MAX_FIELD_CHARS}-character limit"))
+                value = value[:MAX_FIELD_CHARS]
             if "\\" in value:  # LaTeX accents/commands: decode (slow, so only where needed)
                 value = _latex_to_text(value)
             fields[f.key.lower()] = " ".join(value.replace("{", "").replace("}", "").split())

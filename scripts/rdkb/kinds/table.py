@@ -22,12 +22,21 @@ E204 = declare("E204", "table row linked to a case without an `attribution` (sou
                "link a row to a case only when a source says so; add `attribution: {source: ..., quote: ...}` or set `case: null`",
                "tables/E204-link-without-attribution.yaml")
 
+E205 = declare("E205", "a table the site needs is missing (tables/complaints.yaml, tables/treatments.yaml)",
+               "restore the file from git; the review's tables are part of the knowledge base", "tables/E205-missing-table.yaml")
+
 FOOT_REGIONS = case.FOOT_REGIONS
+REQUIRED = ("complaints", "treatments")
 
 
 def check(ds: Dataset) -> list[Issue]:
     issues: list[Issue] = []
     case_ids = {c.id for c in ds.of("case")}
+    present = {t.id for t in ds.of(KIND.name)}
+    loaded_or_failed = present | {i.path.rsplit("/", 1)[-1].removesuffix(".yaml") for i in ds.issues if i.path.startswith("tables/")}
+    for name in REQUIRED:
+        if name not in loaded_or_failed:
+            issues.append(E205.at(f"tables/{name}.yaml", 1, f"tables/{name}.yaml is missing"))
     for table in ds.of(KIND.name):
         seen: dict[str, int] = {}
         rows = table.data.get("rows")

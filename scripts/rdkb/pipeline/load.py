@@ -8,9 +8,9 @@ no duplicate keys, bounded size and depth; timestamps stay strings.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-import pickle
 import re
 import subprocess
 from pathlib import Path
@@ -50,6 +50,11 @@ E012 = declare("E012", f"nesting deeper than {MAX_DEPTH} levels", "records are s
                "cases/E012-too-deep.yaml")
 E013 = declare("E013", "a mapping key that is not plain text (complex or merge key)", "use simple 'name: value' pairs",
                "cases/E013-complex-key.yaml")
+E014 = declare("E014", "a symbolic link in an input folder (never followed)",
+               "replace the link by the file itself; links could publish files from outside the repository",
+               "cases/E014-symlink.yaml")
+E015 = declare("E015", "a record id that is reserved for a generated page (e.g. cases/index.yaml)",
+               "choose another file name: this one would replace a page the build generates", "cases/E015-reserved-id.yaml")
 W001 = declare("W001", "byte-order mark found: accepted and normalised", "save the file as UTF-8 without BOM",
                "cases/W001-bom.yaml", warning=True)
 W002 = declare("W002", "CRLF line endings found: accepted and normalised", "configure your editor to use LF line endings",
@@ -63,6 +68,11 @@ _ALLOWED_TAGS = {_YAML + t for t in ("str", "int", "float", "bool", "null", "map
 _CONSTRUCTOR = SafeConstructor()
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same grammar, ~20x faster
 _SUSPICIOUS = re.compile(r"[&*!]")
+
+
+def safe_name(name: str) -> str:
+    """A file name as messages show it: repr() makes newlines and control characters visible."""
+    return repr(name[:80] + ("..." if len(name) > 80 else ""))
 
 
 class _Reject(Exception):
@@ -195,7 +205,48 @@ def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], lis
                                             "check the file is plain YAML")]
 
 
-CACHE_VERSION = "rdkb-cache-1"
+@functools.cache
+def cache_version() -> str:
+    """The cache is keyed on the code, the schemas and the vocabulary too: a rule change is never hidden by a warm cache."""
+    from rdkb.paths import PACKAGE_DIR
+
+    h = hashlib.sha256(b"rdkb-cache-2")
+    for p in sorted(PACKAGE_DIR.rglob("*")):
+        if p.suffix in (".py", ".json") and p.is_file() and "data" not in p.relative_to(PACKAGE_DIR).parts:
+            h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def _cache_key() -> bytes:
+    """A per-user secret (outside the repository) that signs the cache: a cache file committed to the repo is ignored."""
+    import os
+    import secrets
+
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rdkb"
+    path = base / "cache-key"
+    try:
+        return path.read_bytes()
+    except OSError:
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_hex(32).encode()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key)
+            return key
+        except OSError:
+            return path.read_bytes() if path.exists() else b""
+
+
+def sign_cache(body: str) -> str:
+    import hmac
+
+    key = _cache_key()
+    return hmac.new(key, body.encode("utf-8"), "sha256").hexdigest() if key else ""
+
+
+def _lines_from_json(items: list[Any]) -> dict[DocPath, int]:
+    return {tuple(p): int(n) for p, n in items}
 
 
 def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None
@@ -204,7 +255,7 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
     rel = rel_path(path, root)
     issues: list[Issue] = []
     stem = path.stem
-    if not SAFE_ID.match(stem) or len(stem) > MAX_ID_LENGTH:
+    if not SAFE_ID.fullmatch(stem) or len(stem) > MAX_ID_LENGTH:
         return None, [E008.at(rel, 1, f"file name {path.name!r} is not a safe record id",
                             "use lower-case letters, digits and single hyphens, e.g. smith2020-1.yaml (at most 64 characters)")]
     try:
@@ -214,12 +265,14 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
     digest = hashlib.sha1(raw).hexdigest()
     hit = cache.get("parse:" + digest) if cache is not None else None
     if hit is not None:
-        data, lines, raw_issues = hit
+        data, line_items, raw_issues = hit
+        lines = _lines_from_json(line_items)
         issues = [Issue(rel, *i) for i in raw_issues]
     else:
         data, lines, issues = parse_yaml_bytes(raw, rel)
         if cache is not None:
-            cache["parse:" + digest] = (data, lines, [(i.line, i.rule, i.message, i.hint, i.severity) for i in issues])
+            cache["parse:" + digest] = [data, [[list(p), n] for p, n in lines.items()],
+                                        [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
             cache["dirty"] = True
     if data is None:
         return None, issues
@@ -227,20 +280,29 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
 
 
 def read_cache(path: Path) -> dict[str, Any]:
-    """The content-addressed cache of parse and schema results (build/cache). Any problem: start empty."""
+    """The content-addressed cache of parse and schema results (build/cache/records.json): JSON data only, signed with a
+    per-user key and keyed on the code. A missing, stale, unsigned or corrupt cache is never an error: start empty."""
+    import hmac
+    import json
+
+    fresh: dict[str, Any] = {"version": cache_version()}
     try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-        return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else {"version": CACHE_VERSION}
-    except Exception:  # a missing, stale or corrupt cache is never an error
-        return {"version": CACHE_VERSION}
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        body, mac = doc["body"], doc["mac"]
+        if not isinstance(body, str) or not mac or not hmac.compare_digest(str(mac), sign_cache(body)):
+            return fresh
+        data = json.loads(body)
+        return data if isinstance(data, dict) and data.get("version") == fresh["version"] else fresh
+    except (OSError, ValueError, KeyError, TypeError):
+        return fresh
 
 
 def rel_path(path: Path, root: Path) -> str:
+    """path relative to the root, without following links (a message never shows a machine path)."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
-        return path.as_posix()
+        return path.name
 
 
 def _record_files(folder: Path, root: Path, issues: list[Issue]) -> list[Path]:
@@ -248,6 +310,9 @@ def _record_files(folder: Path, root: Path, issues: list[Issue]) -> list[Path]:
         return []
     files = []
     for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            issues.append(E014.at(rel_path(p, root), 1, f"{safe_name(p.name)} is a symbolic link and is not read"))
+            continue
         if p.name.startswith(".") or p.is_dir():
             continue
         if p.suffix == ".yaml":
@@ -293,6 +358,9 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
         if kind.folder is None:
             continue
         folder = root / kind.folder
+        if folder.is_symlink():
+            ds.issues.append(E014.at(kind.folder, 1, f"the input folder {kind.folder}/ is a symbolic link and is not read"))
+            continue
         if kind.single is not None:
             paths = [folder / f"{kind.single}.yaml"]
             paths = [p for p in paths if p.exists()]
@@ -300,6 +368,13 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
             paths = _record_files(folder, root, ds.issues)
         recs = ds.records.setdefault(kind.name, [])
         for path in paths:
+            if path.is_symlink():
+                ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))
+                continue
+            if path.stem in kind.reserved:
+                ds.issues.append(E015.at(rel_path(path, root), 1, f"{path.name!r}: the id {path.stem!r} is reserved "
+                                         f"(the build generates {kind.folder}/{path.stem}.md)"))
+                continue
             rec, issues = load_record(path, kind.name, root, cache)
             ds.issues += issues
             if rec:

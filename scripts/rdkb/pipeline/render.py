@@ -127,6 +127,19 @@ def make_env(template_dir: Path) -> jinja2.Environment:
     return env
 
 
+SAFE_OUTPUT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*")  # relative, no '..', no odd characters
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula (OWASP): text starting with = + - @ tab or CR gets a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 class Writer:
     """Collects outputs in a staging folder; `publish` swaps it into place at the end."""
 
@@ -145,6 +158,8 @@ class Writer:
         self.changed_files: list[str] = []
 
     def _put(self, relpath: str, data: bytes) -> None:
+        if not SAFE_OUTPUT.fullmatch(relpath) or ".." in relpath.split("/"):
+            raise ValueError(f"refusing to write outside the docs folder: {relpath[:80]!r}")
         path = self.stage / relpath
         self.written.append(relpath)
         if self.in_place and path.exists() and path.read_bytes() == data:
@@ -164,7 +179,7 @@ class Writer:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(header)
         for r in rows:
-            w.writerow(["" if v is None else v for v in r])
+            w.writerow([csv_cell(v) for v in r])
         self.text(relpath, buf.getvalue())
 
     def copy(self, relpath: str, source: Path) -> None:
@@ -284,13 +299,10 @@ def write_cache(path: Path, cache: dict[str, Any]) -> None:
     """Persist the content-addressed parse/validation cache atomically (only when something new was added)."""
     if not cache.pop("dirty", False):
         return
-    import pickle
+    from rdkb.pipeline.load import sign_cache
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(cache, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    body = json.dumps(cache, ensure_ascii=False, separators=(",", ":"))
+    write_text_if_changed(path, json.dumps({"mac": sign_cache(body), "body": body}))
 
 
 def write_bytes(path: Path, data: bytes) -> None:

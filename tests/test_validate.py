@@ -42,16 +42,31 @@ def test_real_records_have_no_errors(kb):
 
 
 def _install(kb, fixture: Path) -> str:
-    """Put a fixture where its kind lives: a case file, the complaint table, or appended to the bibliography."""
+    """Put a fixture where its kind lives: a case file, the complaint table, appended to the bibliography, or a
+    hand-written page. First-line directives: `# install-as: <name>`, `# install-as-symlink: <name>` (a link to the
+    fixture), `# remove: <path>` (delete a file instead), `% pad-to-bytes: <n>` (pad the bibliography)."""
     folder = fixture.parent.name
+    first = fixture.read_bytes()[:120].decode("utf-8", "replace").split("\n", 1)[0]
+    if m := re.fullmatch(r"# remove: (\S+)", first):
+        (kb.root / m.group(1)).unlink()
+        return m.group(1)
+    if m := re.fullmatch(r"# install-as-symlink: (\S+)", first):
+        (kb.folder("case") / m.group(1)).symlink_to(fixture.resolve())
+        return f"cases/{m.group(1)}"
     if folder == "cases":
         return _install_case(kb, fixture)
     if folder == "tables":
         shutil.copyfile(fixture, kb.tables / "complaints.yaml")
         return "tables/complaints.yaml"
+    if folder == "content":
+        shutil.copyfile(fixture, kb.content / fixture.name.lower())
+        return f"content/{fixture.name.lower()}"
     assert folder == "bib", fixture
     bib = kb.bib / "references.bib"
-    bib.write_text(bib.read_text(encoding="utf-8") + "\n" + fixture.read_text(encoding="utf-8"), encoding="utf-8")
+    text = bib.read_text(encoding="utf-8") + "\n" + fixture.read_text(encoding="utf-8")
+    if m := re.fullmatch(r"% pad-to-bytes: (\d+)", first):
+        text += "\n%" + "x" * int(m.group(1)) + "\n"
+    bib.write_text(text, encoding="utf-8")
     return "bib/references.bib"
 
 

@@ -13,19 +13,21 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-site: $(STAMP) browser-deps
+# make site needs neither root nor npm: without Chromium it builds the site and skips only the PDF, with a warning.
+site: $(STAMP)
 	$(PY) -m rdkb --quiet-warnings build
 
 check: $(STAMP)
 	$(PY) -m rdkb check
 
-# Debian's Chromium for the browser tests (Playwright's own download does not work here),
-# and axe-core from the npm registry, pinned in package-lock.json.
+# Test tools, for make test only: Debian's Chromium for the browser tests and the PDF (Playwright's own download
+# does not work here), and axe-core from the npm registry, pinned in package-lock.json.
 browser-deps:
+	@echo "make test: checking its test tools (Debian's chromium via apt-get, axe-core via npm ci)"
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (apt-get)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \

@@ -22,6 +22,7 @@ from rdkb.model import Dataset, Issue
 from rdkb.paths import Layout
 from rdkb.pipeline.load import E001, E007, E008, E014, E015, SAFE_ID, rel_path, safe_name
 from rdkb.rules import declare
+from rdkb.safetext import inert_title
 
 E501 = declare("E501", "raw HTML, an attribute list or a non-http(s) link in a hand-written page",
                "hand-written pages are plain Markdown: headings, paragraphs, lists, tables, emphasis, links to pages of this "
@@ -106,9 +107,14 @@ def front_matter(text: str) -> dict[str, str]:
 def _title(name: str, text: str) -> str:
     fm = front_matter(text)
     if fm.get("nav_title"):
-        return fm["nav_title"]
+        return inert_title(fm["nav_title"])
     m = re.search(r"(?m)^# (.+)$", text)
-    return m.group(1).strip() if m else name.removesuffix(".md").replace("-", " ").capitalize()
+    return inert_title(m.group(1)) if m else name.removesuffix(".md").replace("-", " ").capitalize()
+
+
+def body(text: str) -> str:
+    """The page without its front matter (the build writes its own, with an inert title)."""
+    return FRONT.sub("", text, count=1).lstrip("\n")
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class ContentView:
 def derive(ds: Dataset, views: Views) -> ContentView:
     items = []
     for name, text in sorted(ds.content_pages.items()):
-        items.append((name, text, _title(name, text), front_matter(text).get("description", "")))
+        items.append((name, text, _title(name, text), inert_title(front_matter(text).get("description", ""))))
     return ContentView(tuple(items), {name: tuple(sorted({k for _, k in reference.content_citations(text)}))
                                       for name, text in ds.content_pages.items()})
 
@@ -133,7 +139,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     out = []
     for name, text, title, desc in ctx.view(KIND).pages:
         changed = ctx.changed.get(f"content/{name}", "") or "not yet committed"
-        out.append(PagePlan(name, "content.md.j2", {"text": text.rstrip("\n"), "name": name, "changed": changed},
+        out.append(PagePlan(name, "content.md.j2", {"text": body(text).rstrip("\n"), "name": name, "changed": changed},
                             Nav("Clinical", title, desc), since="0.2"))
     return out
 

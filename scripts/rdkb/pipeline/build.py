@@ -5,12 +5,17 @@ This module only calls the stages in order; it neither computes page content nor
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rdkb.model import Issue
 from rdkb.paths import PACKAGE_DIR, Layout
@@ -31,6 +36,11 @@ class BuildResult:
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
           progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False) -> BuildResult:
+    with build_lock(layout):
+        return _build(layout, run_mkdocs, strict, in_place, pdf)
+
+
+def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: bool) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load(layout)
@@ -51,18 +61,39 @@ def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
     msg = f"rendered {len(d.pages)} pages into {layout.build_docs} ({len(writer.changed_files)} files changed)"
     if run_mkdocs:
         t0 = time.perf_counter()
-        ok, out = run_mkdocs_build(layout, strict, pdf)
+        ok, out = run_mkdocs_build(layout, strict, pdf, date=d.context.newest(ds.changed))
         timings["mkdocs"] = time.perf_counter() - t0
         if not ok:
             return BuildResult(True, "mkdocs build failed:\n" + out, issues, timings, len(d.pages))
         msg += f"; built site into {layout.site}"
+        if "warning: " in out and pdf:
+            msg += "\n" + "\n".join(ln for ln in out.splitlines() if ln.startswith(("warning: ", "  hint: ")))
     return BuildResult(False, msg, issues, timings, len(d.pages))
 
 
-def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> tuple[bool, str]:
-    """mkdocs build into a fresh folder, then swap it in: a failed build leaves site/ as it was."""
-    new_site = layout.root / "build" / "site-new"
-    render.remove_tree(new_site)
+def site_url(layout: Layout) -> str:
+    """mkdocs.yml's site_url (empty when unset): the published address the summary PDF's links point to."""
+    m = re.search(r"(?m)^site_url:\s*['\"]?(https?://[^\s'\"]+)", layout.mkdocs_yml.read_text(encoding="utf-8"))
+    return m.group(1) if m else ""
+
+
+@contextlib.contextmanager
+def build_lock(layout: Layout) -> Iterator[None]:
+    """One build at a time per knowledge base (a second `make site` waits); leftovers of interrupted builds are removed."""
+    layout.build_dir.mkdir(parents=True, exist_ok=True)
+    with open(layout.build_dir / ".build.lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            for stale in list(layout.build_dir.glob(".docs-*")) + list(layout.build_dir.glob(".site-new-*")):
+                render.remove_tree(stale)
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, date: str = "") -> tuple[bool, str]:
+    """mkdocs build into a fresh per-build folder, then swap it in: a failed build leaves site/ as it was."""
+    new_site = Path(tempfile.mkdtemp(prefix=".site-new-", dir=layout.build_dir))
     cmd = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.generated_mkdocs_yml), "--site-dir", str(new_site)]
     if strict:
         cmd.append("--strict")
@@ -71,14 +102,21 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False) -> 
     if proc.returncode != 0:
         render.remove_tree(new_site)
         return False, proc.stdout + proc.stderr
+    note = proc.stderr
     if pdf:
         from rdkb.pipeline import pdf as pdf_stage
 
         try:
-            data = pdf_stage.print_page(new_site, "summary/")
-        except Exception as exc:  # Chromium missing or failing: the build fails, site/ stays as it was
-            render.remove_tree(new_site)
-            return False, f"printing the executive summary to PDF failed: {exc}"
-        render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
+            pdf_stage.chromium_path()
+        except pdf_stage.PdfError as exc:  # no Chromium: the site is built, only the PDF is skipped
+            note += (f"warning: {pdf_stage.SUMMARY_PDF} was not printed: {exc}\n"
+                     "  hint: install Debian's chromium (apt-get install chromium, as root) or run `make browser-deps`\n")
+        else:
+            try:
+                data = pdf_stage.print_page(new_site, "summary/", site_url=site_url(layout), date=date)
+            except Exception as exc:  # Chromium present but failing: the build fails, site/ stays as it was
+                render.remove_tree(new_site)
+                return False, f"printing the executive summary to PDF failed: {exc}"
+            render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
     render.swap_in(new_site, layout.site)
-    return True, proc.stderr
+    return True, note

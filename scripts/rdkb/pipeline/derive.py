@@ -36,7 +36,9 @@ CHANGES = {
     "0.3": ["HPO-coded phenotypes on every case and complaint row (checked offline: rules E401, E402)."],
     "0.4": ["The navigation, the home page's sections, this list of downloads and this changelog are generated from what the "
             "build writes. cases.csv now has every fact of the field table, in its order. E009 is split into E009-E013 (empty file, "
-            "not a mapping, several documents, too deep, complex key)."],
+            "not a mapping, several documents, too deep, complex key).",
+            "Security: CSV cells that could run as spreadsheet formulas are neutralised with a leading '; page titles are "
+            "plain text; the summary PDF no longer links to the print server and is byte-identical across rebuilds."],
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -34,8 +35,28 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def print_page(site: Path, page: str = "summary/") -> bytes:
-    """Serve `site` on 127.0.0.1 and print `page` to PDF (A4, print stylesheet)."""
+# Links to the site's own pages: absolute to the published site when mkdocs.yml sets site_url, else plain text
+# (a PDF must never point at the print server on 127.0.0.1).
+_REWRITE_LINKS = """(base) => {
+  for (const a of document.querySelectorAll('a[href]')) {
+    const abs = new URL(a.getAttribute('href'), location.href);
+    if (abs.origin !== location.origin) continue;
+    if (base) a.setAttribute('href', new URL(abs.pathname.replace(/^\\//, '') + abs.hash, base).href);
+    else a.removeAttribute('href');
+  }
+}"""
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+
+
+def fixed_dates(data: bytes, date: str) -> bytes:
+    """Replace the PDF's creation and modification times by `date` (YYYY-MM-DD, the newest record date), same length,
+    so the same records print to the same bytes."""
+    digits = (re.sub(r"\D", "", date or "") + "00000000")[:8] + "000000"
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (D:" + digits.encode("ascii"), data)
+
+
+def print_page(site: Path, page: str = "summary/", site_url: str = "", date: str = "") -> bytes:
+    """Serve `site` on 127.0.0.1 and print `page` to PDF (A4, print stylesheet); deterministic for the same site."""
     from playwright.sync_api import sync_playwright
 
     handler = functools.partial(_Quiet, directory=str(site))
@@ -52,8 +73,10 @@ def print_page(site: Path, page: str = "summary/") -> bytes:
                 if response is None or response.status != 200:
                     raise PdfError(f"could not load {page} from the built site")
                 tab.emulate_media(media="print")
-                return tab.pdf(format="A4", print_background=True,
+                tab.evaluate(_REWRITE_LINKS, site_url.rstrip("/") + "/" if site_url else "")
+                data = tab.pdf(format="A4", print_background=True,
                                margin={"top": "14mm", "bottom": "14mm", "left": "14mm", "right": "14mm"})
+                return fixed_dates(data, date)
             finally:
                 browser.close()
     finally:

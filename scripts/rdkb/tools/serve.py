@@ -34,7 +34,7 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
     for issue in result.issues:
         print(issue.format(), file=sys.stderr)
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
-    server = subprocess.Popen([sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "--config-file",
+    server = subprocess.Popen([sys.executable, "-m", "rdkb.tools.mkdocs_serve", "serve", "--dev-addr", address, "--config-file",
                                str(layout.generated_mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
     before = _snapshot(layout)
 

@@ -1,0 +1,365 @@
+"""The build attacked as a pull request would attack it: each attack from the table below, and its outcome.
+
+Outcomes:
+  refused  `make check` exits 1 with `file:line: RULE` for the planted input, and prints no traceback;
+  inert    the input is accepted but cannot act (no markup, formula, write outside the repo, ...);
+  safe     a machine-level defence (lock, signed cache, Host check, hashes) holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_kb
+from rdkb.paths import REPO
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO.root / "scripts")}
+
+
+def rdkb(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rdkb", "--root", str(root), *args], capture_output=True, text=True,
+                          env=ENV, timeout=timeout, check=False)
+
+
+def _append_bib(kb, text: str) -> None:
+    bib = kb.bib / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+
+
+def _case(kb, name: str, extra: str = "") -> Path:
+    path = kb.cases / name
+    path.write_text((REPO.root / "tests/fixtures/valid/cases/all-not-reported.yaml").read_text() + extra, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- attacks refused by make check
+
+def a_bib_key_script(kb):
+    _append_bib(kb, "@misc{../references.bib) <script>alert(1)</script> (x,\n  title = {X},\n  year = {2024}\n}\n")
+    return "bib/references.bib", "E308"
+
+
+def a_bib_key_path(kb):
+    _append_bib(kb, "@misc{../../../tmp/PWNED,\n  title = {X},\n  year = {2024}\n}\n")
+    return "bib/references.bib", "E308"
+
+
+def a_symlinked_content(kb):
+    (kb.content / "x.md").symlink_to("/etc/passwd")
+    return "content/x.md", "E014"
+
+
+def a_symlinked_case(kb, tmp=Path("/tmp")):
+    outside = kb.root.parent / "outside-case.yaml"
+    shutil.copyfile(REPO.root / "tests/fixtures/valid/cases/all-not-reported.yaml", outside)
+    (kb.cases / "outside-1.yaml").symlink_to(outside)
+    return "cases/outside-1.yaml", "E014"
+
+
+def a_case_named_index(kb):
+    _case(kb, "index.yaml")
+    return "cases/index.yaml", "E015"
+
+
+def a_cause_named_hallmarks(kb):
+    shutil.copyfile(kb.root / "causes" / "focal-dystonia.yaml", kb.root / "causes" / "hallmarks.yaml")
+    return "causes/hallmarks.yaml", "E015"
+
+
+def a_content_overwrites_generated_page(kb):
+    (kb.content / "downloads.md").write_text("# Downloads\n\nNothing here.\n", encoding="utf-8")
+    return "content/downloads.md", "E015"
+
+
+def a_non_utf8_content(kb):
+    (kb.content / "broken.md").write_bytes(b"# Broken\n\n\xff\xfe bytes\n")
+    return "content/broken.md", "E001"
+
+
+def a_missing_drug_table(kb):
+    (kb.tables / "treatments.yaml").unlink()
+    return "tables/treatments.yaml", "E205"
+
+
+def a_file_name_with_newline(kb):
+    _case(kb, "wu2006-9\n.yaml")
+    return "cases/wu2006-9\n.yaml", "E008"
+
+
+def a_huge_bib_title(kb):
+    _append_bib(kb, "@misc{huge2024,\n  title = {" + "A" * 5_000_000 + "},\n  year = {2024}\n}\n")
+    return "bib/references.bib", "E309"
+
+
+def a_latex_macro_bomb(kb):
+    _append_bib(kb, "@misc{macros2024,\n  title = {" + "\\'e" * 150_000 + "},\n  year = {2024}\n}\n")
+    return "bib/references.bib", "E310"
+
+
+def a_raw_html_in_content(kb):
+    (kb.content / "evil.md").write_text("# Evil\n\n<script>alert(1)</script>\n\n<iframe src=https://evil.example/></iframe>\n\n"
+                                        "[click](javascript:alert(1))\n\n# Heading {: onclick=\"alert(1)\"}\n", encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
+           a_content_overwrites_generated_page, a_non_utf8_content, a_missing_drug_table, a_file_name_with_newline,
+           a_huge_bib_title, a_latex_macro_bomb, a_raw_html_in_content]
+
+
+@pytest.mark.parametrize("attack", REFUSED, ids=lambda f: f.__name__[2:])
+def test_attack_is_refused_with_file_line_and_rule(kb, attack):
+    rel, rule = attack(kb)
+    t0 = time.perf_counter()
+    proc = rdkb(kb.root, "--quiet-warnings", "check")
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    shown = rel.replace("\n", "\\n")
+    assert re.search(rf"(?m)^{re.escape(shown)}:\d+: {rule} ", proc.stderr), proc.stderr[-2000:]
+    assert elapsed < 30, f"check took {elapsed:.1f}s"
+    assert max(len(line) for line in proc.stderr.splitlines()) < 400, "a message echoes a huge value"
+    # and the build refuses too, leaving site/ unchanged and nothing written outside the repository
+    before = sorted(p.relative_to(kb.root) for p in kb.root.rglob("*") if "build" not in p.parts)
+    build = rdkb(kb.root, "--quiet-warnings", "build", "--no-pdf")
+    assert build.returncode == 1 and "Traceback" not in build.stderr
+    assert not (kb.root / "site").exists()
+    assert not Path("/tmp/PWNED.bib").exists() and not Path("/tmp/PWNED.ris").exists()
+    assert sorted(p.relative_to(kb.root) for p in kb.root.rglob("*") if "build" not in p.parts) == before
+
+
+# ---------------------------------------------------------------- attacks made inert
+
+def test_control_characters_in_messages_are_escaped(kb):
+    path = kb.cases / "wu2006-1.yaml"
+    path.write_text(path.read_text() + '"bad\\n::error file=x::owned \\u001b[31m": 1\n', encoding="utf-8")
+    proc = rdkb(kb.root, "--quiet-warnings", "check")
+    assert proc.returncode == 1
+    assert not any(line.startswith("::") for line in proc.stderr.splitlines()), proc.stderr
+    assert "\x1b" not in proc.stderr and "\\x1b" in proc.stderr
+
+
+def test_csv_cells_cannot_become_formulas(kb):
+    path = kb.cases / "wu2006-1.yaml"
+    text = path.read_text()
+    text = re.sub(r"(?m)^main_complaint:\n(  .*\n)+", "main_complaint:\n  status: reported\n  value: '=HYPERLINK(\"http://evil.example\")'\n"
+                  "  source: {ref: wu2006}\n", text)
+    path.write_text(text, encoding="utf-8")
+    assert rdkb(kb.root, "--quiet-warnings", "build", "--no-mkdocs").returncode == 0
+    import csv
+
+    with open(kb.build_docs / "data/cases.csv", encoding="utf-8") as fh:
+        row = next(r for r in csv.DictReader(fh) if r["id"] == "wu2006-1")
+    assert row["main_complaint"] == "'" + '=HYPERLINK("http://evil.example")'
+    for name in ("cases.csv", "treatments.csv", "phenotypes-long.csv", "treatments-long.csv"):
+        with open(kb.build_docs / "data" / name, encoding="utf-8") as fh:
+            for r in csv.reader(fh):
+                assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for c in r), (name, r)
+
+
+def test_a_committed_pickle_or_forged_cache_is_never_trusted(kb, tmp_path):
+    marker = tmp_path / "pwned"
+    cache_dir = kb.root / "build" / "cache"
+    cache_dir.mkdir(parents=True)
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    (cache_dir / "records.pickle").write_bytes(pickle.dumps({"version": "rdkb-cache-1", "x": Evil()}))
+    # a forged JSON cache claiming a broken record parsed fine
+    (kb.cases / "wu2006-1.yaml").write_text("paper: [unclosed\n", encoding="utf-8")
+    digest = __import__("hashlib").sha1((kb.cases / "wu2006-1.yaml").read_bytes()).hexdigest()
+    from rdkb.pipeline.load import cache_version
+
+    body = json.dumps({"version": cache_version(), f"parse:{digest}": [{"paper": "wu2006"}, [], []]})
+    (cache_dir / "records.json").write_text(json.dumps({"mac": "0" * 64, "body": body}), encoding="utf-8")
+    proc = rdkb(kb.root, "--quiet-warnings", "check")
+    assert not marker.exists()
+    assert proc.returncode == 1 and re.search(r"cases/wu2006-1\.yaml:\d+: E003", proc.stderr), proc.stderr
+
+
+def test_cache_is_keyed_on_the_code(kb):
+    from rdkb.pipeline import load as load_mod
+
+    v1 = load_mod.cache_version()
+    assert re.fullmatch(r"[0-9a-f]{24}", v1)
+    load_mod.cache_version.cache_clear()
+    assert load_mod.cache_version() == v1
+
+
+def test_writer_refuses_paths_outside_the_docs_folder(tmp_path):
+    from rdkb.pipeline.render import Writer
+
+    w = Writer(tmp_path / "docs")
+    for bad in ("../x.md", "/etc/x", "a/../../x", "data/references/../../../tmp/PWNED.bib", "a\nb.md"):
+        with pytest.raises(ValueError):
+            w.text(bad, "x")
+    w.discard()
+
+
+# ---------------------------------------------------------------- the build under concurrency and interruption
+
+def test_two_builds_at_once_both_succeed_and_leave_no_temporary_folders(kb):
+    procs = [subprocess.Popen([sys.executable, "-m", "rdkb", "--root", str(kb.root), "--quiet-warnings", "build", "--no-pdf"],
+                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-1500:] for o in outs]
+    assert (kb.site / "index.html").is_file()
+    assert not list((kb.root / "build").glob(".docs-*")) and not list((kb.root / "build").glob(".site-new-*"))
+
+
+def test_leftovers_of_an_interrupted_build_are_removed(kb):
+    (kb.root / "build" / ".docs-dead").mkdir(parents=True)
+    (kb.root / "build" / ".site-new-dead").mkdir()
+    assert rdkb(kb.root, "--quiet-warnings", "build", "--no-mkdocs").returncode == 0
+    assert not (kb.root / "build" / ".docs-dead").exists() and not (kb.root / "build" / ".site-new-dead").exists()
+
+
+# ---------------------------------------------------------------- set-up, serve and dependencies
+
+def test_make_site_needs_neither_npm_nor_root():
+    out = subprocess.run(["make", "-n", "site"], cwd=REPO.root, capture_output=True, text=True, check=False).stdout
+    assert "npm" not in out and "apt-get" not in out
+
+
+def test_site_builds_without_chromium_and_skips_only_the_pdf(kb, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("git",):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    env = {**ENV, "PATH": str(bin_dir)}
+    proc = subprocess.run([sys.executable, "-m", "rdkb", "--root", str(kb.root), "--quiet-warnings", "build"], env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (kb.site / "index.html").is_file() and not (kb.site / "executive-summary.pdf").exists()
+    assert "executive-summary.pdf was not printed" in proc.stderr and "apt-get install chromium" in proc.stderr
+
+
+def test_requirements_are_installed_with_hashes():
+    lock = (REPO.root / "requirements.lock").read_text()
+    entries = [e for e in re.split(r"\n(?=[A-Za-z])", lock) if "==" in e]
+    assert entries
+    for entry in entries:
+        assert re.search(r"--hash=sha256:[0-9a-f]{64}", entry), entry.split()[0]
+    assert "--require-hashes" in (REPO.root / "Makefile").read_text()
+
+
+def test_serve_answers_only_localhost(kb):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "rdkb", "--root", str(kb.root), "serve", "--dev-addr", f"127.0.0.1:{port}"],
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert urllib.request.urlopen(url, timeout=5).status == 200
+        evil = urllib.request.Request(url, headers={"Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(evil, timeout=5)
+        assert err.value.code == 403
+        rebound = urllib.request.Request(url, headers={"Host": f"attacker.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(rebound, timeout=5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_host_check():
+    from rdkb.tools.mkdocs_serve import host_allowed
+
+    assert host_allowed("localhost:8000") and host_allowed("127.0.0.1:8000") and host_allowed("[::1]:8000")
+    assert not host_allowed("evil.example") and not host_allowed("127.0.0.1.evil.example") and not host_allowed(None)
+
+
+
+# ---------------------------------------------------------------- titles, nav and search stay inert in a real browser
+
+HOSTILE_TITLE = "x</title><svg/onload=alert(1)> &lt;img src=x onerror=alert(2)&gt; <img src=x onerror=alert(3)>"
+
+
+@pytest.mark.browser
+def test_hostile_titles_run_no_script_in_chromium(tmp_path):
+    import functools
+    import http.server
+
+    kb = copy_kb(tmp_path / "kb")
+    q = json.dumps(HOSTILE_TITLE)
+    cause = kb.root / "causes" / "focal-dystonia.yaml"
+    cause.write_text(re.sub(r"(?m)^name: .*$", f"name: {q}", cause.read_text()), encoding="utf-8")
+    bib = kb.bib / "references.bib"
+    text = bib.read_text()
+    start = text.index("@article{wu2006,")
+    entry = text[start:text.index("\n}", start)]
+    hostile_entry = re.sub(r"(?m)^(\s*)title = \{.*\},$", lambda m: m.group(1) + "title = {" + HOSTILE_TITLE + "},", entry)
+    hostile_entry = re.sub(r"(?m)^(\s*)author = \{", lambda m: m.group(1) + "author = {Evil</title><svg/onload=alert(4)> and ", hostile_entry)
+    bib.write_text(text.replace(entry, hostile_entry), encoding="utf-8")
+    survey = kb.root / "survey" / "survey.yaml"
+    st = survey.read_text()
+    if re.search(r"(?m)^  title: ", st):
+        survey.write_text(re.sub(r"(?m)^  title: .*$", f"  title: {q}", st, count=1), encoding="utf-8")
+    page = kb.content / "red-flags.md"
+    page.write_text(page.read_text().replace("nav_title: Red flags", "nav_title: 'Red &lt;svg onload=alert(5)&gt; flags'"), encoding="utf-8")
+    proc = rdkb(kb.root, "--quiet-warnings", "build", "--no-pdf", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(kb.site))
+    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    import threading
+
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    from playwright.sync_api import sync_playwright
+
+    dialogs: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            try:
+                tab = browser.new_page()
+                tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                for path in ["", "causes/", "causes/focal-dystonia/", "causes/hallmarks/", "papers/wu2006/", "references/",
+                             "survey/questionnaire/", "red-flags/", "cases/wu2006-1/"]:
+                    tab.goto(base + path, wait_until="load")
+                    title = tab.evaluate("document.title")
+                    assert "<" not in title and ">" not in title, (path, title)
+                    assert tab.evaluate("document.querySelectorAll('svg[onload], img[onerror]').length") == 0, path
+                tab.goto(base, wait_until="load")
+                for query in ("svg", "onload", "Evil", "title"):
+                    tab.fill("input.md-search__input", query)
+                    tab.wait_for_timeout(800)
+                    assert tab.evaluate("document.querySelectorAll('.md-search-result svg[onload], .md-search-result img[onerror]').length") == 0
+                tab.wait_for_timeout(500)
+            finally:
+                browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert dialogs == [], dialogs

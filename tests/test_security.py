@@ -363,3 +363,26 @@ def test_hostile_titles_run_no_script_in_chromium(tmp_path):
         httpd.shutdown()
         httpd.server_close()
     assert dialogs == [], dialogs
+
+
+@pytest.mark.browser
+def test_summary_pdf_is_reproducible_and_never_links_to_the_print_server(kb):
+    from rdkb.pipeline.build import build
+
+    assert not build(kb, run_mkdocs=True, pdf=True).failed
+    first = (kb.site / "executive-summary.pdf").read_bytes()
+    time.sleep(1.1)  # a timestamp in the PDF would now differ
+    assert not build(kb, run_mkdocs=True, pdf=True).failed
+    second = (kb.site / "executive-summary.pdf").read_bytes()
+    assert first.startswith(b"%PDF") and first == second
+    assert b"127.0.0.1" not in first and b"localhost" not in first
+    uris = re.findall(rb"/URI \(([^)]*)\)", first)
+    assert all(u.startswith((b"https://", b"http://")) and b"127.0.0.1" not in u for u in uris), uris[:5]
+
+
+def test_pdf_links_follow_site_url(kb):
+    from rdkb.pipeline.build import site_url
+
+    assert site_url(kb) == ""
+    kb.mkdocs_yml.write_text(kb.mkdocs_yml.read_text() + "\nsite_url: https://example.org/rdkb/\n", encoding="utf-8")
+    assert site_url(kb) == "https://example.org/rdkb/"

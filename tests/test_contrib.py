@@ -69,7 +69,7 @@ def test_usage_error_exit_code():
 
 def test_newcomer_adds_a_case_with_a_new_reference(kb):
     bib = kb.bib / "references.bib"
-    bib.write_text(bib.read_text() + "\n@article{newauthor2024,\n  author = {Newauthor, Alice and Second, Bob},\n"
+    bib.write_text(bib.read_text() + "\n@article{newauthor2024,\n  access = {abstract},\n  author = {Newauthor, Alice and Second, Bob},\n"
                    "  title = {A new runner with task-specific leg dystonia},\n  journal = {Mov Disord Clin Pract},\n"
                    "  year = {2024},\n  doi = {10.1234/example.2024}\n}\n")
     assert rdkb("new-case", "--paper", "newauthor2024", root=kb.root).returncode == 0

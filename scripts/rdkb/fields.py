@@ -9,12 +9,9 @@ a test) refuses a table and a schema that disagree, so a new fact is: one schema
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-from rdkb.paths import SCHEMA_DIR
 
 
 @dataclass(frozen=True)
@@ -58,18 +55,28 @@ CASE_FIELDS: tuple[CaseField, ...] = (
     CaseField("parkinsons_disease", "Parkinson's disease later", phenopacket="diseases[] (ORPHA:2828 where the source says young-onset)"),
     CaseField("parkinsons_delay", "Time to Parkinson's disease"),
     CaseField("outcome", "Outcome"),
+    CaseField("diagnosis", "Diagnosis (source's words)", phenopacket="diseases[] (the code following this diagnosis)"),
+    CaseField("investigations", "Investigations"),
+    CaseField("botulinum_toxin_details", "Botulinum toxin: dose and muscles"),
+    CaseField("adverse_effects", "Adverse effects"),
+    CaseField("training_volume", "Training volume"),
+    CaseField("symptom_locus", "Where the symptom shows"),
+    CaseField("symptom_origin", "Where it arises"),
 )
 BY_NAME = {f.name: f for f in CASE_FIELDS}
 
 # Schema properties of a case that are not single facts (shown and exported by their own code).
-OTHER_PROPERTIES = ("paper", "in_review", "treatments", "other_interventions", "notes", "phenotypes")
+OTHER_PROPERTIES = ("paper", "in_review", "treatments", "other_interventions", "notes", "phenotypes", "series")
 
 VOCABULARY_OF_TYPE = {"regionsFact": "body_regions", "outcomeFact": "outcomes"}
 
 
 @cache
 def case_schema() -> dict[str, Any]:
-    return dict(json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8")))
+    """The case schema with its vocabulary enums filled in (as the validator uses it)."""
+    from rdkb.pipeline.validate import generated_schema
+
+    return generated_schema("case.schema.json")
 
 
 @cache

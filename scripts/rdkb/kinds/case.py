@@ -16,6 +16,8 @@ from rdkb.model import Dataset, Record
 
 FOOT_REGIONS = frozenset({"toes", "foot", "ankle"})
 NOT_REPORTED = "not reported"
+NOT_APPLICABLE = "not_applicable"
+TRANSCRIBED = "transcribed, no verbatim text available"
 
 
 # ---------------------------------------------------------------- three-state facts
@@ -65,7 +67,10 @@ def display_fact(fact: Any, vocab: Any) -> dict[str, Any]:
     else:
         text = NOT_REPORTED
     src = fact.get("source") if isinstance(fact, dict) else None
-    return {"status": st, "text": text, "source": src, "quote": fact.get("quote", "") if isinstance(fact, dict) else "",
+    quote = fact.get("quote", "") if isinstance(fact, dict) else ""
+    if isinstance(fact, dict) and fact.get("transcribed"):
+        quote = TRANSCRIBED
+    return {"status": st, "text": text, "source": src, "quote": quote,
             "note": fact.get("note", "") if isinstance(fact, dict) else ""}
 
 
@@ -145,8 +150,12 @@ def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: 
     interventions = d.get("other_interventions", {})
     iv_items = interventions.get("items", []) if fact_status(interventions) == "reported" else []
     facts = []
+    in_review = bool(d.get("in_review"))
     for f in fields.CASE_FIELDS:
-        if f.name in d:
+        if f.review_only and not in_review:
+            facts.append({"status": NOT_APPLICABLE, "text": "not applicable (the review's judgement of its own cases)",
+                          "source": None, "quote": "", "note": "", "field": f.name, "title": f.label})
+        elif f.name in d:
             row = display_fact(d[f.name], vocab)
             row["field"], row["title"] = f.name, f.label
             facts.append(row)
@@ -160,7 +169,7 @@ def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: 
         age_unstated=_num(d.get("age_timing_unstated")),
         side=display_fact(d.get("side"), vocab)["text"], regions=regions,
         foot_or_ankle=None if regions is None else bool(FOOT_REGIONS & set(regions)),
-        adequately_described=tri(d.get("adequately_described")),
+        adequately_described=tri(d.get("adequately_described")) if in_review else None,
         spread_other=tri(d.get("spread_to_other_activities")), spread_walking=tri(d.get("spread_to_walking")),
         rest_tremor=tri(d.get("rest_tremor")), parkinsons=tri(d.get("parkinsons_disease")),
         outcome=fact_value(d.get("outcome")), agents=agents, in_review=bool(d.get("in_review")),
@@ -175,7 +184,7 @@ def case_object(c: CaseView) -> dict[str, Any]:
     obj: dict[str, Any] = {"id": c.id, "paper": c.paper, "in_review": c.in_review}
     for f in fields.CASE_FIELDS:
         fact = data.get(f.name)
-        st = fact_status(fact)
+        st = NOT_APPLICABLE if f.review_only and not c.in_review else fact_status(fact)
         obj[f.name] = fact_value(fact) if st == "reported" else (False if st == "absent" else None)
         obj[f.name + "_status"] = st
     obj["foot_or_ankle"] = c.foot_or_ankle

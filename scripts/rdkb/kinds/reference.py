@@ -42,6 +42,10 @@ E309 = declare("E309", "bibliography: file over the size limit", "the bibliograp
                "bib/E309-too-large.bib")
 E310 = declare("E310", "bibliography: a field over the length limit",
                "a citation field is short (a title, a list of authors); remove pasted material", "bib/E310-field-too-long.bib")
+E311 = declare("E311", "bibliography: no `access` (or not one of full-text, abstract, secondary)",
+               "say how the knowledge base knows the work: access = {full-text} (read in full), {abstract} (only its "
+               "published abstract), or {secondary} (known only through another work, cited with `via`)",
+               "bib/E311-no-access.bib")
 W301 = declare("W301", "a bib entry nobody cites", "cite it or remove it", "bib/W301-uncited.bib", warning=True)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -60,6 +64,7 @@ KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")  # fullmatch; at most MAX_KEY_LENGTH ch
 MAX_KEY_LENGTH = 64
 MAX_BIB_BYTES = 1024 * 1024
 MAX_FIELD_CHARS = 2000  # as a record's notes
+ACCESS = {"full-text": "read in full", "abstract": "abstract only", "secondary": "known only through another work"}
 
 
 # ---------------------------------------------------------------- load
@@ -167,7 +172,7 @@ def cited_key_set(data: Any) -> set[str]:
         if isinstance(x, dict):
             for k, v in x.items():
                 if isinstance(v, str):
-                    if k in ("ref", "paper"):
+                    if k in ("ref", "paper", "via"):
                         out.add(v)
                 elif k == "citations" and isinstance(v, list):
                     out.update(c for c in v if isinstance(c, str))
@@ -185,7 +190,7 @@ def cited_keys(record: Record) -> Iterator[tuple[tuple[Any, ...], str]]:
             continue
         last = path[-1]
         parent = path[-2] if len(path) > 1 else None
-        if last in ("ref", "paper") or parent == "citations":
+        if last in ("ref", "paper", "via") or parent == "citations":
             yield path, value
 
 
@@ -260,6 +265,8 @@ def bib_issues(ds: Dataset, cited: set[str]) -> list[Issue]:
             by_title.setdefault(tkey, ref.key)
         if ref.entry_type == "article" and not (doi or pmid or ref.get("url") or ref.get("note")):
             issues.append(E307.at(rel, ref.line, f"@article{{{ref.key}}}: no DOI, PMID or URL"))
+        if ref.get("access") not in ACCESS:
+            issues.append(E311.at(rel, ref.line, f"@{ref.entry_type}{{{ref.key}}}: access is {ref.get('access')!r}"))
         if ref.key not in cited:
             issues.append(W301.at(rel, ref.line, f"{ref.key}: cited by no record or page"))
     return issues
@@ -345,7 +352,8 @@ def derive(ds: Dataset, views: Views) -> ReferencesView:
         items.append({"key": key, "short": short_citation(ref, key), "text": full_citation(ref), "ref": ref,
                       "doi_url": safe_url("https://doi.org/" + doi) if doi else None,
                       "pmid_url": f"https://pubmed.ncbi.nlm.nih.gov/{ref.get('pmid')}/" if ref.get("pmid").isdigit() else None,
-                      "url": safe_url(ref.get("url")), "note": ref.get("note"), "reviewref": ref.get("reviewref")})
+                      "url": safe_url(ref.get("url")), "note": ref.get("note"), "reviewref": ref.get("reviewref"),
+                      "access": ref.get("access"), "access_label": ACCESS.get(ref.get("access"), "not stated")})
     return ReferencesView(tuple(items), {str(i["key"]): i for i in items}, ds.bib_text, ds.bib_path)
 
 

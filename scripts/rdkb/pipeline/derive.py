@@ -16,7 +16,7 @@ from typing import Any
 from rdkb.kinds import case, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
-from rdkb.paths import SCHEMA_DIR, Layout
+from rdkb.paths import Layout
 from rdkb.registry import KINDS, NAV_SECTIONS
 from rdkb.views import summary
 
@@ -84,7 +84,7 @@ def _published(ds: Dataset, layout: Layout) -> list[OutFile]:
             out += [OutFile(f"records/{r.rel}", "copy", r.path) for r in ds.of(kind.name)]
     out.append(OutFile("records/bib/references.bib", "copy", layout.root / reference.BIB_FILE))
     for name in schema_names():
-        out.append(OutFile(f"schemas/{name}", "copy", SCHEMA_DIR / name))
+        out.append(OutFile(f"schemas/{name}", "schema", name))
     assets = layout.templates / "assets"
     if assets.is_dir():
         out += [OutFile(f"assets/{p.name}", "copy", p) for p in sorted(assets.iterdir()) if p.is_file()]

@@ -28,6 +28,7 @@ import jinja2
 from markupsafe import Markup
 
 from rdkb.paths import Layout
+from rdkb.pipeline.validate import generated_schema, vocabulary
 from rdkb.safetext import inert_title
 
 if TYPE_CHECKING:
@@ -92,6 +93,9 @@ def source_link(ctx: Any, src: Any) -> Markup:
         return Markup("no source")
     key = src["ref"]
     out = link(ctx["refs_short"].get(key, key), rel(ctx["page"], f"references.md#{key}"))
+    if src.get("via"):  # read only in another work: say so
+        via = src["via"]
+        out = Markup(out + ", as reported by " + link(ctx["refs_short"].get(via, via), rel(ctx["page"], f"references.md#{via}")))
     return Markup(out + (", " + md(src["locator"]) if src.get("locator") else ""))
 
 
@@ -279,6 +283,8 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
                 writer.csv(f.path, *f.data)
             elif f.kind == "copy":
                 writer.copy(f.path, f.data)
+            elif f.kind == "schema":  # as editors and other tools need it: vocabulary enums filled in
+                writer.json(f.path, generated_schema(f.data) if f.data != "vocabulary.json" else vocabulary())
             else:
                 raise ValueError(f"unknown file kind {f.kind!r} for {f.path}")
         writer.publish()

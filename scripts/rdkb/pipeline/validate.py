@@ -50,7 +50,7 @@ def _schemas() -> tuple[Registry, dict[str, dict[str, Any]]]:
         path = SCHEMA_DIR / name
         if not path.exists():
             continue
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = with_vocabulary(json.loads(path.read_text(encoding="utf-8")), vocabulary())
         schemas[kind] = schema
         resource = Resource.from_contents(schema)
         registry = registry.with_resources([(schema["$id"], resource), (name, resource)])
@@ -92,7 +92,36 @@ def _fast_gate(kind: str) -> Any:
 
 
 def vocabulary() -> dict[str, dict[str, str]]:
-    return json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    return dict(json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8")))
+
+
+# Schema places whose enum is the list of a vocabulary (so adding a value is a one-file change: vocabulary.json).
+VOCABULARY_ENUMS = {
+    ("agent",): "agents",
+    ("response",): "responses",
+    ("bodyRegion",): "body_regions",
+    ("intervention", "properties", "kind"): "intervention_kinds",
+    ("outcomeFact", "oneOf", 1, "properties", "value"): "outcomes",
+}
+
+
+def with_vocabulary(schema: dict[str, Any], vocab: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The schema with every vocabulary-backed enum filled from vocabulary.json (the committed schema leaves them out)."""
+    defs = schema.get("$defs", {})
+    for path, name in VOCABULARY_ENUMS.items():
+        node: Any = defs
+        try:
+            for step in path:
+                node = node[step]
+        except (KeyError, IndexError, TypeError):
+            continue
+        node["enum"] = list(vocab[name])
+    return schema
+
+
+def generated_schema(name: str) -> dict[str, Any]:
+    """A schema as published on the site (site/schemas/): with the vocabulary's enums, for editors and other tools."""
+    return with_vocabulary(json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8")), vocabulary())
 
 
 def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None = None

@@ -80,7 +80,7 @@ def make_kb(dest: Path, n: int) -> Layout:
     bib = [(REPO.bib / "references.bib").read_text(encoding="utf-8")]
     n_papers = max(1, n // 4)
     for p in range(n_papers):
-        bib.append(f"@article{{synth{p:05d},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
+        bib.append(f"@article{{synth{p:05d},\n  access = {{abstract}},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
                    f"  journal = {{Benchmark Journal}},\n  year = {{2020}},\n  doi = {{10.5555/synth.{p}}}\n}}\n")
     write_text_if_changed(dest / "bib" / "references.bib", "\n".join(bib))
     for i in range(n):

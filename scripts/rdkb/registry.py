@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, reference, survey, table
+from rdkb.kinds import case, cause, claim, content, erratum, excerpt, reference, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, summary
 
 KINDS: tuple[Kind[Any], ...] = (
     reference.KIND,
+    excerpt.KIND,
     case.KIND,
     table.KIND,
     cause.KIND,

@@ -34,8 +34,10 @@ CATEGORIES = {
 
 RATINGS = {
     "leading-candidate": "leading candidate",
+    "promising": "promising",
     "possible-contributor": "possible contributor",
     "unlikely": "unlikely",
+    "not-excluded": "not excluded",
     "ruled-out": "ruled out",
 }
 

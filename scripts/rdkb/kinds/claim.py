@@ -63,8 +63,15 @@ def derive_claims(claims: list[dict[str, Any]], case_objs: list[dict[str, Any]],
                 agrees = None  # the records hold too little to confirm or refute
             else:
                 agrees = False
+        coding = cl.get("depends_on_coding")
+        if agrees is False and coding:
+            state = "depends-on-coding"  # the difference comes from the project's own coding choice: both readings shown
+            agrees = None
+        else:
+            state = {True: "agrees", False: "disagrees", None: "cannot-check"}[agrees]
         out.append({"id": cl["id"], "statement": cl["statement"], "source": {**cl["source"], "quote": cl["quote"]},
-                    "stated": stated, "derived": derived, "agrees": agrees, "not_reported": unknown,
+                    "stated": stated, "derived": derived, "agrees": agrees, "state": state, "coding": coding,
+                    "not_reported": unknown,
                     "note": cl.get("note", ""), "derive": spec})
     return out
 
@@ -77,8 +84,8 @@ class ClaimsView:
     rel: str
     cited: tuple[str, ...]
 
-    def count(self, agrees: bool | None) -> int:
-        return sum(1 for c in self.claims if c["agrees"] is agrees)
+    def count(self, state: str) -> int:
+        return sum(1 for c in self.claims if c["state"] == state)
 
 
 def derive(ds: Dataset, views: Views) -> ClaimsView:
@@ -107,12 +114,14 @@ def pages(ctx: Context) -> list[PagePlan]:
         return []
     rels = base_records(ctx) + [v.rel]
     return [PagePlan("claims.md", "claims.md.j2", {"claims": list(v.claims), "records": rels, "changed": ctx.newest(rels),
-                                                   "n_agree": v.count(True), "n_disagree": v.count(False), "n_unknown": v.count(None)},
+                                                   "n_agree": v.count("agrees"), "n_disagree": v.count("disagrees"),
+                                                   "n_coding": v.count("depends-on-coding"), "n_unknown": v.count("cannot-check")},
                      Nav("The review, checked", "Claims check", "the review's figures recomputed from the records"), since="0.2")]
 
 
 def _json(ctx: Context) -> list[OutFile]:
-    return [OutFile("data/claims.json", "json", [{k: c[k] for k in ("id", "statement", "source", "stated", "derived", "agrees", "not_reported")}
+    return [OutFile("data/claims.json", "json", [{k: c[k] for k in ("id", "statement", "source", "stated", "derived", "agrees", "state",
+                                                                    "coding", "not_reported")}
                                                  for c in ctx.view(KIND).claims])]
 
 
@@ -120,6 +129,7 @@ KIND: Kind[ClaimsView] = Kind(
     name="claim", folder="claims", single="review-claims", schema="claims.schema.json", derive=derive, cites=cites, pages=pages,
     description="the review's quantitative claims and how to recompute them",
     exports=(Export("claims.json", "JSON array", "claim of the review",
-                    "id, statement, source (ref, locator, quote), stated, derived, agrees (true / false / null = records too "
-                    "incomplete to check), not_reported", _json, since="0.2"),),
+                    "id, statement, source (ref, locator, quote), stated, derived, state (agrees / disagrees / depends-on-coding / "
+                    "cannot-check), agrees (true / false / null: cannot check or depends on coding), coding (why it depends on "
+                    "the project's coding, and the other reading), not_reported", _json, since="0.2"),),
 )

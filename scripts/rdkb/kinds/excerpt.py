@@ -160,9 +160,10 @@ def quotes(ds: Dataset) -> Iterator[Quote]:
 def _walk(rec: Record, node: Any, path: tuple[Any, ...], inherited: str) -> Iterator[Quote]:
     if isinstance(node, dict):
         here = _work(node.get("source")) or inherited
-        q = node.get("quote")
-        if isinstance(q, str) and q.strip():
-            yield rec, (*path, "quote"), q, here
+        for qkey in ("quote", "review_wording"):
+            q = node.get(qkey)
+            if isinstance(q, str) and q.strip():
+                yield rec, (*path, qkey), q, here
         for k, v in node.items():
             if k == "quotes" and isinstance(v, list):  # errata: [{text, ref?, locator}]
                 for i, item in enumerate(v):

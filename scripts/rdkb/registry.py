@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, excerpt, reference, survey, table
+from rdkb.kinds import case, cause, claim, content, erratum, excerpt, reference, series, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, summary
 
 KINDS: tuple[Kind[Any], ...] = (
     reference.KIND,
     excerpt.KIND,
+    series.KIND,
     case.KIND,
     table.KIND,
     cause.KIND,

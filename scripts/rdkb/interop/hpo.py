@@ -79,9 +79,12 @@ GAP_CANDIDATES = sorted({i for g in GAPS.values() for i in g["coded_as"] + g["mo
 # Things that have no standard code in the material the build can check offline (shown on the HPO-gaps page).
 OUTSIDE_HPO = [
     ("Runner's dystonia as a disease",
-     "No disease entry names runner's dystonia. The phenopackets use the nearest entry in the HPO annotations, "
-     "Dystonia, focal, task-specific (OMIM:611284), for every case the review counts as probable runner's dystonia, "
-     "except where a source says the true problem was Parkinson's disease (then Young-onset Parkinson disease, ORPHA:2828)."),
+     "No disease entry names runner's dystonia. A case's phenopacket carries the disease code that follows its diagnosis "
+     "as the source words it (the case's `diagnosis` fact): a focal or task-specific dystonia, or probable runner's "
+     "dystonia, gets the nearest entry in the HPO annotations, Dystonia, focal, task-specific (OMIM:611284); a segmental, "
+     "multifocal or generalised dystonia gets none (no entry in the vendored annotations); where a source says the true "
+     "problem was young-onset Parkinson's disease, Young-onset Parkinson disease (ORPHA:2828). A case whose records give "
+     "no diagnosis gets no disease code: none is stamped."),
     ("Drugs and responses",
      "No drug or response ontology is vendored, so the phenopackets name agents and response grades with the project's own "
      "controlled vocabulary (prefix rdkb:, scripts/rdkb/schemas/vocabulary.json), listed as a resource in each phenopacket."),

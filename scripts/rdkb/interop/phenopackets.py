@@ -70,7 +70,24 @@ def case_diseases(data: dict[str, Any]) -> list[str]:
     if isinstance(pd, dict) and pd.get("status") == "reported" and pd.get("value") is True \
             and "young-onset parkinson" in str(pd.get("quote", "")).lower():
         return [YOUNG_ONSET_PD]
-    return [CASE_DEFINITION_DISEASE]
+    return diagnosis_diseases(_fact(data, "diagnosis"))
+
+
+def diagnosis_diseases(diagnosis: Any) -> list[str]:
+    """The disease code that follows the diagnosis as the source words it: focal / task-specific / runner's dystonia ->
+    OMIM:611284; segmental, multifocal or generalised dystonia has no entry in the vendored annotations -> none; no
+    diagnosis in the records -> none (never stamped)."""
+    text = str(diagnosis or "").lower()
+    if not text:
+        return []
+    if any(w in text for w in ("segmental", "multifocal", "generalized", "generalised", "hemidystonia")):
+        return []
+    if "young-onset parkinson" in text:
+        return [YOUNG_ONSET_PD]
+    if "focal" in text or "task-specific" in text or "task specific" in text or "runner's dystonia" in text \
+            or "runner’s dystonia" in text:
+        return [CASE_DEFINITION_DISEASE]
+    return []
 
 
 def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str], vocab: Mapping[str, Any],
@@ -145,7 +162,8 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
     out: dict[str, Any] = {"id": rec.id, "subject": subject}
     if features:
         out["phenotypicFeatures"] = features
-    out["diseases"] = diseases
+    if diseases:
+        out["diseases"] = diseases
     if actions:
         out["medicalActions"] = actions
     out["metaData"] = meta

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdkb import fields
-from rdkb.kinds import reference
+from rdkb.kinds import reference, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Record
 
@@ -253,6 +253,7 @@ def pages(ctx: Context) -> list[PagePlan]:
         out.append(PagePlan(f"papers/{p['key']}.md", "papers/paper.md.j2", {
             "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",
+            "series": list(ctx.view(series.KIND).by_paper.get(p["key"], ())),
             "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1"))
     return out
 

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import case
+from rdkb.kinds import case, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
 from rdkb.rules import declare
@@ -106,7 +106,7 @@ def derive(ds: Dataset, views: Views) -> TablesView:
             for a in t.get("agents", []):
                 agent_cases[a].append((c, t))
     agents = []
-    for a in sorted(set(agent_rows) | set(agent_cases)):
+    for a in sorted(set(agent_rows) | set(agent_cases) | set(views.view(series.KIND).by_agent)):
         dist = Counter(r["response"] for r in agent_rows[a])
         agents.append({"id": a, "name": vocab["agents"].get(a, a), "rows": agent_rows[a], "n_rows": len(agent_rows[a]),
                        "alone": sum(1 for r in agent_rows[a] if len(r["agents"]) == 1),
@@ -157,6 +157,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     for a in v.agents:
         out.append(PagePlan(f"agents/{a['id']}.md", "agents/agent.md.j2", {
             "a": a, "synonyms": list(v.synonyms.get(a["id"], ())), "treatments_rel": trel,
+            "series_rows": list(ctx.view(series.KIND).by_agent.get(a["id"], ())),
             "changed": ctx.newest([trel] + [ct[0].rel for ct in a["case_treatments"]])}, since="0.1"))
     return out
 

@@ -26,6 +26,7 @@ RELEASES = {
     "0.2": "The review, structured",
     "0.3": "Interoperability",
     "0.4": "Architecture",
+    "0.5": "Evidence model",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -39,6 +40,9 @@ CHANGES = {
             "not a mapping, several documents, too deep, complex key).",
             "Security: CSV cells that could run as spreadsheet formulas are neutralised with a leading '; page titles are "
             "plain text; the summary PDF no longer links to the print server and is byte-identical across rebuilds."],
+    "0.5": ["Every quote is checked against the cited work's published text (references_cache/, with "
+            "linkml-reference-validator; the review by a fingerprint of its word runs); sources can say through which work a "
+            "fact was read ('as reported by'); each reference states its access level; claims can depend on coding."],
 }
 
 

@@ -58,9 +58,12 @@ def _install(kb, fixture: Path) -> str:
     if folder == "tables":
         shutil.copyfile(fixture, kb.tables / "complaints.yaml")
         return "tables/complaints.yaml"
-    if folder == "content":
-        shutil.copyfile(fixture, kb.content / fixture.name.lower())
-        return f"content/{fixture.name.lower()}"
+    if folder in ("content", "series", "references_cache"):
+        name = fixture.name.lower()
+        dest = kb.root / folder
+        dest.mkdir(exist_ok=True)
+        shutil.copyfile(fixture, dest / name)
+        return f"{folder}/{name}"
     assert folder == "bib", fixture
     bib = kb.bib / "references.bib"
     text = bib.read_text(encoding="utf-8") + "\n" + fixture.read_text(encoding="utf-8")
@@ -143,7 +146,7 @@ def test_fast_gate_agrees_with_jsonschema_on_every_fixture_and_record(kb):
 
     paths = [(p, "case") for p in CASE_FIXTURES + VALID_CASES] + [(p, "table") for p in TABLE_FIXTURES]
     ds = load(kb)
-    recs = ds.all_records()
+    recs = [r for r in ds.all_records() if _validator(r.kind) is not None]
     for path, kind in paths:
         rec, _ = load_record(path, kind, path.parent)
         if rec is not None:

@@ -231,8 +231,9 @@ def check(ds: Dataset) -> list[Issue]:
     excerpts, prints = store(ds)
     issues: list[Issue] = []
     keys = set(ds.references)
+    bib_refused = not keys and any(i.path == ds.bib_path and i.is_error for i in ds.issues)
     for r in ds.of(KIND.name):
-        if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys:
+        if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not bib_refused:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
     cache_dirs = {ex.bibkey: ex for ex in excerpts.values()}
     for rec, path, text, work in quotes(ds):
@@ -250,7 +251,7 @@ def check(ds: Dataset) -> list[Issue]:
             if not ok:
                 issues.append(E601.at(rec.rel, line, f"{where}: not found in {ex.rel} ({work}, {ex.access_level or 'excerpt'})",
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))
-        elif work in keys:
+        elif work in keys and not bib_refused:
             issues.append(E602.at(rec.rel, line, f"{where}: no verbatim text of {work} in {FOLDER}/"))
     return issues
 

@@ -62,7 +62,7 @@ def synthetic_case(i: int, paper: str) -> str:
             out += [f"{f.name}:", "  status: not_reported"]
         else:
             out += [f"{f.name}:", "  status: reported", f"  value: {synthetic_value(f, i + n, vocab)}",
-                    f'  source: {{ref: {paper}, locator: "case {i}"}}', "  quote: synthetic"]
+                    f'  source: {{ref: {paper}, locator: "case {i}"}}', "  transcribed: true"]
     regimen = sorted({agents[i % len(agents)], agents[(i // len(agents)) % len(agents)]})
     out += ["treatments:", "  status: reported", "  items:", f"    - agents: [{', '.join(regimen)}]",
             f'      response: "{responses[i % len(responses)]}"', f"      source: {{ref: {paper}}}",

@@ -60,6 +60,10 @@ REQUIRED_BIB_FIELDS = {
     "misc": ("title", "year"),
 }
 BIB_FILE = "bib/references.bib"
+# A congress abstract or web page may lack a known author or year: leave the field out and say so in `note`
+# (never a placeholder such as "Anonymous" or "n.d.").
+ABSTRACT_TYPES = ("inproceedings", "misc", "online")
+UNKNOWN_WITH_NOTE = ("author", "year")
 KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")  # fullmatch; at most MAX_KEY_LENGTH characters
 MAX_KEY_LENGTH = 64
 MAX_BIB_BYTES = 1024 * 1024
@@ -245,7 +249,7 @@ def bib_issues(ds: Dataset, cited: set[str]) -> list[Issue]:
     by_title: dict[tuple[str, str], str] = {}
     for ref in sorted(ds.references.values(), key=lambda r: r.line):
         for fld in REQUIRED_BIB_FIELDS.get(ref.entry_type, ("title", "year")):
-            if not ref.get(fld):
+            if not ref.get(fld) and not (fld in UNKNOWN_WITH_NOTE and ref.entry_type in ABSTRACT_TYPES and ref.get("note")):
                 issues.append(E304.at(rel, ref.line, f"@{ref.entry_type}{{{ref.key}}}: missing field {fld!r}",
                                     f"an @{ref.entry_type} needs: {', '.join(REQUIRED_BIB_FIELDS.get(ref.entry_type, ('title', 'year')))}"))
         doi = ref.get("doi")
@@ -288,9 +292,10 @@ def short_citation(ref: Reference | None, key: str) -> str:
     if ref is None:
         return key
     authors = [a for a in re.split(r"\s+and\s+", ref.get("author")) if a.strip()]
-    year = ref.get("year")
+    year = ref.get("year") or "year not stated"
     if not authors:
-        return f"{ref.get('title')[:40]} {year}".strip()
+        title = ref.get("title")
+        return f"{title[:40].rstrip()}{'…' if len(title) > 40 else ''} ({year})"
     names = [surname(a) for a in authors]
     if len(names) == 1:
         who = names[0]

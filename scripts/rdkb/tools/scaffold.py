@@ -23,7 +23,9 @@ def case_template(paper: str) -> str:
     props = schema["properties"]
     out = [HEADER,
            _comment("New case record. Every fact is three-state:"),
-           _comment("  reported:     status: reported, value: ..., source: {ref: <bibkey>, locator: <where in it>}, quote: <source wording>"),
+           _comment("  reported:     status: reported, value: ..., source: {ref: <bibkey>, locator: <where in it>}, quote: <the source's exact words>"),
+           _comment("                (read in another work? add via: <its bibkey> to source, and quote that work; no verbatim text? "
+                    "write transcribed: true instead of quote)"),
            _comment("  absent:       status: absent, source: {...}   (the source says explicitly it did not happen)"),
            _comment("  not reported: status: not_reported            (no source gives it; NEVER guess)"),
            _comment("Run `make check` for precise feedback (file:line: RULE message + hint)."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, excerpt, reference, series, survey, table
+from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, reference, series, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, summary
 
@@ -25,6 +25,8 @@ KINDS: tuple[Kind[Any], ...] = (
     claim.KIND,
     erratum.KIND,
     content.KIND,
+    literature.PROTOCOL,
+    literature.KIND,
     hpo.KIND,
     phenopackets.KIND,
     summary.KIND,

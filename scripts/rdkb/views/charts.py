@@ -85,8 +85,8 @@ def stacked_bars(title: str, rows: list[tuple[str, list[int]]], categories: list
                 continue
             w = n * unit
             body.append(f'<rect x="{x}" y="{y + 4}" width="{w}" height="{row_h - 8}" fill="{PALETTE[ci % len(PALETTE)]}" stroke="#fff"/>')
-            if HATCH[ci]:
-                body.append(f'<rect x="{x}" y="{y + 4}" width="{w}" height="{row_h - 8}" fill="{HATCH[ci]}"/>')
+            if HATCH[ci % len(HATCH)]:
+                body.append(f'<rect x="{x}" y="{y + 4}" width="{w}" height="{row_h - 8}" fill="{HATCH[ci % len(HATCH)]}"/>')
             body.append(f'<text x="{x + w / 2}" y="{y + 17}" text-anchor="middle" fill="#fff" font-weight="bold" stroke="#000" stroke-width="3" paint-order="stroke">{n}</text>')
             parts.append(f"{categories[ci]} {n}")
             x += w
@@ -98,8 +98,8 @@ def stacked_bars(title: str, rows: list[tuple[str, list[int]]], categories: list
         lx = 10 + (ci % 4) * 175
         ly = y + (ci // 4) * 22
         body.append(f'<rect x="{lx}" y="{ly}" width="14" height="14" fill="{PALETTE[ci % len(PALETTE)]}"/>')
-        if HATCH[ci]:
-            body.append(f'<rect x="{lx}" y="{ly}" width="14" height="14" fill="{HATCH[ci]}"/>')
+        if HATCH[ci % len(HATCH)]:
+            body.append(f'<rect x="{lx}" y="{ly}" width="14" height="14" fill="{HATCH[ci % len(HATCH)]}"/>')
         body.append(f'<text x="{lx + 20}" y="{ly + 12}">{escape(cat)}</text>')
     body.append(_note(10, height - 10 - 15 * (n_lines - 1), note)[0])
     return _svg(label_w + max_total * unit + 200 if label_w + max_total * unit + 200 > 720 else 720, height, title,

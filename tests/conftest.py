@@ -44,6 +44,7 @@ def copy_fixture_kb(dest: Path) -> Layout:
     """The small fixture knowledge base (tests/fixtures/kb) with the repo's templates and MkDocs config."""
     shutil.copytree(FIXTURE_KB, dest)
     shutil.copytree(REPO.templates, dest / "site_templates")
+    shutil.copytree(REPO.root / "references_cache", dest / "references_cache")  # the published texts quotes are checked against
     shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
     return Layout(dest)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 
+from rdkb import fields
 from rdkb.kinds.reference import load_bibliography
-from rdkb.paths import SCHEMA_DIR, Layout
+from rdkb.paths import Layout
 from rdkb.pipeline.load import SAFE_ID
 from rdkb.pipeline.render import write_new_record
 
@@ -19,7 +19,7 @@ def _comment(text: str, indent: str = "") -> str:
 
 
 def case_template(paper: str) -> str:
-    schema = json.loads((SCHEMA_DIR / "case.schema.json").read_text(encoding="utf-8"))
+    schema = fields.case_schema()  # with the vocabulary's enums
     props = schema["properties"]
     out = [HEADER,
            _comment("New case record. Every fact is three-state:"),

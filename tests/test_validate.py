@@ -58,6 +58,11 @@ def _install(kb, fixture: Path) -> str:
     if folder == "tables":
         shutil.copyfile(fixture, kb.tables / "complaints.yaml")
         return "tables/complaints.yaml"
+    if folder == "literature":
+        target = re.fullmatch(r"# install-as: (\S+)", first).group(1)
+        (kb.root / "literature").mkdir(exist_ok=True)
+        shutil.copyfile(fixture, kb.root / "literature" / target)
+        return f"literature/{target}"
     if folder in ("content", "series", "references_cache"):
         name = fixture.name.lower()
         dest = kb.root / folder

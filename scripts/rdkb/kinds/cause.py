@@ -104,6 +104,7 @@ def pages(ctx: Context) -> list[PagePlan]:
 def _json(ctx: Context) -> list[OutFile]:
     return [OutFile("data/causes.json", "json", [{"id": c["id"], "name": c["name"], "category": c["category"], "rating": c["rating"],
                                                   "summary": c["verdict"].get("summary", ""),
+                                                  "review_wording": c["verdict"].get("review_wording", ""),
                                                   "hallmarks": {m["key"]: m["effect"] for m in c["hallmarks"]},
                                                   "citations": c["citations"], "record": f"records/{c['rel']}"}
                                                  for c in ctx.view(KIND).causes])]
@@ -114,6 +115,6 @@ KIND: Kind[CausesView] = Kind(
     reserved=("index", "hallmarks", "tests"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",
-                    "id, name, category, rating, summary, hallmarks (key -> explains/contradicts/not-addressed), citations",
+                    "id, name, category, rating, summary, review_wording (the review's own verdict words), hallmarks (key -> explains/contradicts/not-addressed), citations",
                     _json, since="0.2"),),
 )

@@ -63,7 +63,7 @@ BIB_FILE = "bib/references.bib"
 # A congress abstract or web page may lack a known author or year: leave the field out and say so in `note`
 # (never a placeholder such as "Anonymous" or "n.d.").
 ABSTRACT_TYPES = ("inproceedings", "misc", "online")
-UNKNOWN_WITH_NOTE = ("author", "year")
+UNKNOWN_WITH_NOTE = ("author", "year", "title")
 KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")  # fullmatch; at most MAX_KEY_LENGTH characters
 MAX_KEY_LENGTH = 64
 MAX_BIB_BYTES = 1024 * 1024
@@ -294,7 +294,7 @@ def short_citation(ref: Reference | None, key: str) -> str:
     authors = [a for a in re.split(r"\s+and\s+", ref.get("author")) if a.strip()]
     year = ref.get("year") or "year not stated"
     if not authors:
-        title = ref.get("title")
+        title = ref.get("title") or ref.get("booktitle") or ref.get("organization") or ref.get("howpublished") or key
         return f"{title[:40].rstrip()}{'…' if len(title) > 40 else ''} ({year})"
     names = [surname(a) for a in authors]
     if len(names) == 1:

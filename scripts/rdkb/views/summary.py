@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import case, cause, claim, survey, table
+from rdkb.kinds import case, cause, claim, literature, series, survey, table
 from rdkb.kinds.base import Context, Kind, Nav, PagePlan, Views
 from rdkb.kinds.case import CaseView
 from rdkb.kinds.table import TablesView
@@ -92,9 +92,47 @@ def comparison(cases: tuple[CaseView, ...], tables: TablesView, srows: tuple[dic
 
 
 
+def literature_figures(cases: Sequence[CaseView], series_view: Any, lit: Any, review_papers: set[str]) -> dict[str, Any]:
+    """All reported runners to date: at least / at most, from K reports, without double-counting suspected overlap.
+
+    A report's runners: its series record's runner count when stated, else its case records (each is one runner), else
+    unknown. Reports linked by suspected overlap form groups; `at_least` counts each group by its largest report,
+    `at_most` adds them all."""
+    per_case = Counter(c.paper for c in cases)
+    patient_designs = {"case-report", "case-series", "retrospective-cohort", "congress-abstract"}
+    # reports that describe patients: a series record of a patient design, or case records (a review or a survey of
+    # respondents describes no patients of its own)
+    included = [c["key"] for c in lit.included
+                if per_case[c["key"]] or any(s["design"] in patient_designs for s in series_view.by_paper.get(c["key"], ()))]
+    keys = sorted(set(included) | review_papers)
+    runners: dict[str, int | None] = {}
+    for k in keys:
+        stated = [s["runners"] for s in series_view.by_paper.get(k, ()) if s["runners"] is not None]
+        runners[k] = stated[0] if stated else (per_case[k] or None)
+    parent = {k: k for k in keys}
+
+    def find(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b, _ in lit.overlaps:
+        if a in parent and b in parent:
+            parent[find(a)] = find(b)
+    groups: dict[str, list[int]] = {}
+    for k in keys:
+        if runners[k] is not None:
+            groups.setdefault(find(k), []).append(int(runners[k] or 0))
+    new = [k for k in keys if k not in review_papers]
+    return {"n_reports": len(keys), "n_new_reports": len(new), "at_least": sum(max(g) for g in groups.values()),
+            "at_most": sum(sum(g) for g in groups.values()), "n_unknown": sum(1 for k in keys if runners[k] is None),
+            "runners": runners, "new_reports": new, "n_overlaps": len(lit.overlaps), "searched": lit.searched}
+
+
 @dataclass(frozen=True)
 class SummaryView:
-    figures: dict[str, Any]  # over every case record; figures["review"]: over the review's own cases
+    figures: dict[str, Any]  # over every case record; figures["review"]: over the review's own cases; ["literature"]
     comparison: dict[str, Any]
 
 
@@ -105,6 +143,8 @@ def derive(ds: Dataset, views: Views) -> SummaryView:
     cl = views.view(claim.KIND)
     figures = case_figures(cases, t.complaint_rows, t.treatment_rows, t.agents)
     figures["review"] = case_figures([c for c in cases if c.in_review], t.complaint_rows, t.treatment_rows, t.agents)
+    figures["literature"] = literature_figures(cases, views.view(series.KIND), views.view(literature.KIND),
+                                               {c.paper for c in cases if c.in_review})
     return SummaryView(figures, comparison(cases, t, s.rows, s.data, cl.claims))
 
 
@@ -113,7 +153,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     base = claim.base_records(ctx)
     causes = list(ctx.view(cause.KIND).causes)
     cause_rels = [c["rel"] for c in causes]
-    return [
+    out = [
         PagePlan("summary.md", "summary.md.j2", {
             "c": v.comparison, "agg": ctx.view(survey.KIND).aggregates, "claims": {c["id"]: c for c in ctx.view(claim.KIND).claims},
             "causes": causes, "leading": [c for c in causes if c["rating"] == "leading-candidate"],
@@ -122,6 +162,21 @@ def pages(ctx: Context) -> list[PagePlan]:
         PagePlan("comparison.md", "comparison.md.j2", {"c": v.comparison, "records": base, "changed": ctx.newest(base)},
                  Nav("Runner survey", "Literature vs survey", "published cases against surveyed runners, side by side"), since="0.2"),
     ]
+    lit = ctx.view(literature.KIND)
+    if lit.protocol:
+        sv = ctx.view(series.KIND)
+        lf = v.figures["literature"]
+        new_series = [s for s in sv.series if s["paper"] in set(lf["new_reports"])]
+        by_agent: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        for s in new_series:
+            for t in s["treatments"]:
+                by_agent.setdefault(t["agent"], []).append((s, t))
+        rels = [s["rel"] for s in sv.series] + list(lit.rels) + base
+        out.append(PagePlan("literature/since-review.md", "literature/since-review.md.j2", {
+            "lf": lf, "new_series": new_series, "by_agent": sorted(by_agent.items()), "records": rels,
+            "changed": ctx.newest(rels)},
+            Nav("Literature", "Since the review", "the review's cases against the whole literature to date"), since="0.5"))
+    return out
 
 
 KIND: Kind[SummaryView] = Kind(name="summary", derive=derive, pages=pages, description="site-wide figures, summary and comparison")

@@ -1,0 +1,89 @@
+"""The living review: the search's flow, the reports download and the all-literature figures, as relations."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from conftest import copy_kb
+from rdkb.pipeline.build import build
+from rdkb.pipeline.load import load
+from rdkb.pipeline.validate import validate
+
+
+@pytest.fixture(scope="module")
+def lit_kb(tmp_path_factory):
+    kb = copy_kb(tmp_path_factory.mktemp("living") / "kb")
+    result = build(kb, run_mkdocs=False)
+    assert not result.failed, result.message
+    return kb
+
+
+def _data(kb, name):
+    return json.loads((kb.build_docs / "data" / name).read_text(encoding="utf-8"))
+
+
+def test_flow_is_computed_from_the_decisions(lit_kb):
+    rep = _data(lit_kb, "reports.json")
+    decisions = Counter(r["decision"] for r in rep["reports"])
+    flow = rep["flow"]
+    assert flow["identified"] == len(rep["reports"])
+    assert flow["screened"] == flow["identified"] - flow["duplicates"]
+    assert flow["screened"] == flow["excluded"] + flow["background"] + flow["included"]
+    assert flow["included"] == decisions["include"] and flow["background"] == decisions["background"]
+    assert sum(n for _, n in flow["excluded_by_reason"]) == flow["excluded"]
+    page = (lit_kb.build_docs / "literature" / "index.md").read_text()
+    assert f"| **Included** | **{flow['included']}** |" in page
+
+
+def test_background_items_are_never_counted_as_cases_or_series(lit_kb):
+    rep = _data(lit_kb, "reports.json")
+    background = {r["key"] for r in rep["reports"] if r["decision"] == "background"}
+    assert not background & {c["paper"] for c in _data(lit_kb, "cases.json")}
+    assert not background & {s["paper"] for s in _data(lit_kb, "series.json")}
+
+
+def test_all_literature_figures_do_not_double_count_overlap(lit_kb):
+    from rdkb.pipeline.derive import derive
+    from rdkb.pipeline.validate import vocabulary
+    from rdkb.views import summary
+
+    ds = load(lit_kb)
+    d = derive(ds, vocabulary(), lit_kb)
+    lf = d.context.view(summary.KIND).figures["literature"]
+    assert 0 < lf["at_least"] <= lf["at_most"]
+    known = [n for n in lf["runners"].values() if n is not None]
+    assert lf["at_most"] == sum(known)
+    if lf["n_overlaps"]:
+        assert lf["at_least"] < lf["at_most"] or len(known) == len(set(known))
+    home = (lit_kb.build_docs / "index.md").read_text()
+    assert f"at least {lf['at_least']}, at most {lf['at_most']}, from {lf['n_reports']} reports" in home
+    summary_page = (lit_kb.build_docs / "summary.md").read_text()
+    assert f"at least {lf['at_least']}, at most {lf['at_most']} runners from {lf['n_reports']} reports" in summary_page
+
+
+def test_review_figures_stay_over_the_reviews_own_cases(lit_kb):
+    claims = {c["id"]: c for c in _data(lit_kb, "claims.json")}
+    cases = _data(lit_kb, "cases.json")
+    assert claims["cases-total"]["derived"] == sum(1 for c in cases if c["in_review"])
+
+
+def test_stale_search_warns_only_after_twelve_months(kb, monkeypatch):
+    proto = kb.root / "literature" / "protocol.yaml"
+    import re
+
+    text = re.sub(r'(?m)^date_of_search: .*$', 'date_of_search: "2025-01-01"', proto.read_text())
+    proto.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("RDKB_TODAY", "2025-12-31")
+    assert not [i for i in validate(load(kb)) if i.rule == "W701"]
+    monkeypatch.setenv("RDKB_TODAY", "2026-01-02")
+    (w,) = [i for i in validate(load(kb)) if i.rule == "W701"]
+    assert w.path == "literature/protocol.yaml" and not w.is_error
+
+
+def test_every_page_shows_the_date_of_the_last_search(lit_kb):
+    searched = _data(lit_kb, "reports.json")["date_of_search"]
+    for page in ("index.md", "cases/index.md", "treatments.md", "red-flags.md"):
+        assert f"Literature searched up to {searched}." in (lit_kb.build_docs / page).read_text(), page

@@ -128,3 +128,23 @@ def test_references_list_the_pages_citing_them(built):
     section = html[html.index('id="lenka2021"'):]
     section = section[: section.index("<h2")]
     assert "wu2006-1" in section
+
+
+def test_no_private_file_or_machine_path_reaches_the_site_or_the_records(built):
+    """The curators' notes are not a source: never named; and no machine path is published."""
+    import subprocess
+
+    bad = ("primary-papers", "/work/", "shared/sources", "/tmp/", "/root/")
+    for p in built.site.rglob("*"):
+        theme = p.relative_to(built.site).parts[:2] in (("assets", "javascripts"), ("assets", "stylesheets"))
+        if p.is_file() and not theme and p.suffix in (".html", ".json", ".csv", ".bib", ".ris", ".txt", ".yaml", ".md", ".xml"):
+            text = p.read_text(encoding="utf-8", errors="replace")
+            assert not [b for b in bad if b in text], p.relative_to(built.site)
+    from rdkb.paths import REPO
+
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO.root, capture_output=True, text=True, check=False).stdout.split()
+    for rel in tracked:
+        if rel.startswith(("tests/", ".github/")) or rel.endswith((".py", ".ngrams", ".lock")):
+            continue
+        text = (REPO.root / rel).read_text(encoding="utf-8", errors="replace")
+        assert "primary-papers" not in text and "/work/" not in text, rel

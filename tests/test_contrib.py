@@ -177,3 +177,32 @@ def test_editor_schema_wiring():
                 for v in node:
                     walk(v, path)
         walk(s, schema.stem)
+
+
+def test_contributor_path_leaves_the_suite_green_on_a_copy(tmp_path):
+    """CONTRIBUTING.md to the letter, in a clone of the repository: a new bib entry, `new-case`, a filled fact, check,
+    build; then the data-dependent test modules pass on that clone without any test being touched."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--local", str(REPO.root), str(clone)], check=True, capture_output=True)
+    bib = clone / "bib" / "references.bib"
+    bib.write_text(bib.read_text() + "\n@article{contrib2025,\n  access = {secondary},\n  author = {Contributor, Carla},\n"
+                   "  title = {A runner with task-specific foot dystonia},\n  journal = {Example Journal of Movement Disorders},\n"
+                   "  year = {2025},\n  note = {Rehearsal entry for the contributor path; not a real paper.}\n}\n")
+    env = {**os.environ, "PYTHONPATH": str(clone / "scripts")}
+
+    def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", *args], cwd=clone, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+
+    assert run("rdkb", "new-case", "--paper", "contrib2025").returncode == 0
+    case = clone / "cases" / "contrib2025-1.yaml"
+    case.write_text(case.read_text().replace("side:\n  status: not_reported",
+                                             "side:\n  status: reported\n  value: right\n  source: {ref: contrib2025, locator: Case}\n"
+                                             "  transcribed: true", 1))
+    check = run("rdkb", "--quiet-warnings", "check")
+    assert check.returncode == 0, check.stderr[-2000:]
+    build = run("rdkb", "--quiet-warnings", "build", "--no-pdf")
+    assert build.returncode == 0, build.stderr[-2000:]
+    suite = run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_records.py", "tests/test_validate.py", "tests/test_build.py",
+                "tests/test_living.py", timeout=900)
+    assert suite.returncode == 0, suite.stdout[-3000:]

@@ -149,6 +149,8 @@ def pages(ctx: Context) -> list[PagePlan]:
         PagePlan("treatments.md", "treatments.md.j2", {"table": ttab, "rows": list(v.treatment_rows),
                                                        "response_names": list(ctx.vocab["responses"].values()),
                                                        "case_treatments": [(c, t) for c in cases for t in c.treatments],
+                                                       "series_rows": [(s, t) for s in ctx.view(series.KIND).series
+                                                                       for t in s["treatments"]],
                                                        "changed": ctx.changed.get(trel, "")},
                  Nav("Literature", "Drug treatments", "the review's drug/response rows and a per-agent summary"), since="0.1"),
         PagePlan("agents/index.md", "agents/index.md.j2", {"changed": ctx.changed.get(trel, "")},

@@ -59,7 +59,8 @@ def check(ds: Dataset) -> list[Issue]:
             issues.append(W701.at(proto.rel, proto.line(("date_of_search",)), f"date_of_search {searched} is "
                                   f"{(today() - searched).days} days old"))
     rec = ds.one(KIND.name)
-    if rec is not None and isinstance(rec.data.get("candidates"), list):
+    bib_refused = not ds.references and any(i.path == ds.bib_path and i.is_error for i in ds.issues)
+    if rec is not None and isinstance(rec.data.get("candidates"), list) and not bib_refused:
         cands = [c for c in rec.data["candidates"] if isinstance(c, dict)]
         keys = {c.get("key") for c in cands}
         for i, c in enumerate(cands):

@@ -42,7 +42,10 @@ CHANGES = {
             "plain text; the summary PDF no longer links to the print server and is byte-identical across rebuilds."],
     "0.5": ["Every quote is checked against the cited work's published text (references_cache/, with "
             "linkml-reference-validator; the review by a fingerprint of its word runs); sources can say through which work a "
-            "fact was read ('as reported by'); each reference states its access level; claims can depend on coding."],
+            "fact was read ('as reported by'); each reference states its access level; claims can depend on coding. "
+            "Living review: a documented literature search (protocol, every screened report, the flow), series records "
+            "for each publication's cohort, case records for individually described patients since the review, and "
+            "all-literature figures that never double-count reports suspected to share patients."],
 }
 
 

@@ -45,7 +45,8 @@ class PagePlan:
     template: str
     context: Mapping[str, Any]
     nav: Nav | None = None
-    since: str = ""  # release that introduced the page type (the Downloads page's changelog)
+    since: str = ""
+    search: str = ""  # "boost" (ranked first: agents, cases) or "exclude" (kept out of the search index)  # release that introduced the page type (the Downloads page's changelog)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Facts and their labels come from the field table (rdkb.fields); the schema is ca
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import quote_plus
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,7 +239,7 @@ def pages(ctx: Context) -> list[PagePlan]:
             "treatments_status": status_sentence(c.record.data.get("treatments", {}), "drug treatment", "a drug treatment"),
             "interventions_status": status_sentence(c.record.data.get("other_interventions", {}), "other intervention",
                                                     "any other intervention")},
-            since="0.1"))
+            since="0.1", search="boost"))
     out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
     for p in v.papers:
@@ -250,6 +251,10 @@ def pages(ctx: Context) -> list[PagePlan]:
                 ext.append((f"DOI {ref.get('doi')}", view["doi_url"]))
             if view["pmid_url"]:
                 ext.append((f"PubMed {ref.get('pmid')}", view["pmid_url"]))
+            if not ext and view["url"]:
+                ext.append(("Web page", view["url"]))
+            if not ext and ref is not None and ref.get("title"):  # no identifier: where to look for it
+                ext.append(("Search PubMed for the title", "https://pubmed.ncbi.nlm.nih.gov/?term=" + quote_plus(ref.get("title"))))
         out.append(PagePlan(f"papers/{p['key']}.md", "papers/paper.md.j2", {
             "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",

@@ -359,6 +359,14 @@ def derive(ds: Dataset, views: Views) -> ReferencesView:
                       "pmid_url": f"https://pubmed.ncbi.nlm.nih.gov/{ref.get('pmid')}/" if ref.get("pmid").isdigit() else None,
                       "url": safe_url(ref.get("url")), "note": ref.get("note"), "reviewref": ref.get("reviewref"),
                       "access": ref.get("access"), "access_label": ACCESS.get(ref.get("access"), "not stated")})
+    # two works with the same short citation ("Davis 2015") are told apart as 2015a, 2015b (in key order)
+    by_short: dict[str, list[dict[str, Any]]] = {}
+    for i in items:
+        by_short.setdefault(str(i["short"]), []).append(i)
+    for same in by_short.values():
+        if len(same) > 1:
+            for n, i in enumerate(sorted(same, key=lambda x: str(x["key"]))):
+                i["short"] = f"{i['short']}{'abcdefghijklmnopqrstuvwxyz'[n % 26]}"
     return ReferencesView(tuple(items), {str(i["key"]): i for i in items}, ds.bib_text, ds.bib_path)
 
 

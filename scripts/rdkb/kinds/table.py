@@ -160,7 +160,7 @@ def pages(ctx: Context) -> list[PagePlan]:
         out.append(PagePlan(f"agents/{a['id']}.md", "agents/agent.md.j2", {
             "a": a, "synonyms": list(v.synonyms.get(a["id"], ())), "treatments_rel": trel,
             "series_rows": list(ctx.view(series.KIND).by_agent.get(a["id"], ())),
-            "changed": ctx.newest([trel] + [ct[0].rel for ct in a["case_treatments"]])}, since="0.1"))
+            "changed": ctx.newest([trel] + [ct[0].rel for ct in a["case_treatments"]])}, since="0.1", search="boost"))
     return out
 
 

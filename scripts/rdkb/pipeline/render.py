@@ -232,14 +232,19 @@ def remove_tree(path: Path) -> None:
 
 
 _H1 = re.compile(r"(?m)^# (.+)$")
-def with_title(markdown: str) -> str:
-    """Prefix a rendered page with front matter `title:` made inert from its first H1 (MkDocs then uses it as the title)."""
+SEARCH_FRONT = {"boost": "search:\n  boost: 3\n", "exclude": "search:\n  exclude: true\n", "": ""}
+
+
+def with_title(markdown: str, search: str = "") -> str:
+    """Prefix a rendered page with front matter: `title:` made inert from its first H1 (MkDocs then uses it as the
+    title) and Material's search `boost` / `exclude` when the page asks for it."""
     if markdown.startswith("---\n"):
         return markdown
     m = _H1.search(markdown)
     if m is None:
         return markdown
-    return "---\ntitle: " + json.dumps(inert_title(m.group(1)), ensure_ascii=False) + "\n---\n\n" + markdown
+    return ("---\ntitle: " + json.dumps(inert_title(m.group(1)), ensure_ascii=False) + "\n" + SEARCH_FRONT[search] + "---\n\n"
+            + markdown)
 
 
 def mkdocs_config(d: Derived, base: str = "../mkdocs.yml") -> str:
@@ -269,7 +274,7 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
             tpl = cache.get(page.template)
             if tpl is None:
                 tpl = cache[page.template] = env.get_template(page.template)
-            writer.text(page.path, with_title(tpl.render(page=page.path, **common, **page.context)))
+            writer.text(page.path, with_title(tpl.render(page=page.path, **common, **page.context), page.search))
             if progress and i % 1000 == 0:
                 progress(i)
         for f in d.files:

@@ -6,9 +6,9 @@ Facts and their labels come from the field table (rdkb.fields); the schema is ca
 from __future__ import annotations
 
 from collections import defaultdict
-from urllib.parse import quote_plus
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 from rdkb import fields
 from rdkb.kinds import reference, series

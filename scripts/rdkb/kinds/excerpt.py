@@ -247,7 +247,15 @@ def check(ds: Dataset) -> list[Issue]:
                                       f"the longest opening run found in {work} is {got[:120]!r}; " + E601.hint if got else None))
         elif work in cache_dirs:
             ex = cache_dirs[work]
-            ok, close = excerpt_match(text, ex, ex_dir(rec, ex))
+            key = "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()
+            hit = ds.cache.get(key) if ds.cache else None
+            if hit is not None:  # the same quote against the same stored text: linkml-reference-validator already said
+                ok, close = bool(hit[0]), str(hit[1])
+            else:
+                ok, close = excerpt_match(text, ex, ex_dir(rec, ex))
+                if ds.cache:
+                    ds.cache[key] = [ok, close]
+                    ds.cache["dirty"] = True
             if not ok:
                 issues.append(E601.at(rec.rel, line, f"{where}: not found in {ex.rel} ({work}, {ex.access_level or 'excerpt'})",
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 2
     except Exception as exc:  # an internal error is never a traceback for a contributor: say what and exit 2
-        from rdkb.model import terminal_safe
+        from rdkb.safetext import terminal_safe
 
         print(f"rdkb: internal error: {type(exc).__name__}: {terminal_safe(str(exc))}\n"
               "  hint: this is a bug in the build, not in your records; please report it (RDKB_DEBUG=1 shows the traceback)",

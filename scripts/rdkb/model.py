@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rdkb.safetext import terminal_safe
 
 # A path inside a YAML document: keys and list indexes, e.g. ("treatments", "items", 0, "agents").
 DocPath = tuple[Any, ...]
@@ -16,22 +17,6 @@ def fmt_path(path: Any) -> str:
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out or "(top level)"
-
-
-MAX_ECHO = 300  # characters of any one message or hint printed
-
-
-def terminal_safe(text: str, limit: int = MAX_ECHO) -> str:
-    """Escape every control, format (bidi) and line-separator character as \\xNN / \\uNNNN, then cut to `limit`."""
-    out = []
-    for ch in str(text):
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-        else:
-            out.append(ch)
-    s = "".join(out)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 SEVERITY_ERROR = "error"
@@ -123,3 +108,8 @@ class Dataset:
 
     def all_records(self) -> list[Record]:
         return [r for recs in self.records.values() for r in recs]
+
+    @property
+    def bib_refused(self) -> bool:
+        """The bibliography itself was refused (and reported): rules about cited keys then say nothing more."""
+        return not self.references and any(i.path == self.bib_path and i.is_error for i in self.issues)

@@ -59,7 +59,6 @@ class Export:
     fields: str  # what each item holds
     build: Callable[[Context], list[OutFile]]
     since: str = ""
-    link: str = ""  # path the Downloads page links to (default: the first file built)
 
 
 @dataclass(frozen=True)
@@ -86,13 +85,12 @@ class Kind(Generic[V]):
     files: Callable[[Context], list[OutFile]] | None = None  # other files its pages need (chart SVGs, ...): not downloads
     reserved: tuple[str, ...] = ()  # record ids refused (E015) because a generated page has that name
     published: bool = True  # raw records copied to site/records/ (Downloads: "the records themselves")
-    watched: tuple[str, ...] = ()  # extra input paths `make serve` watches (default: the folder)
     description: str = ""
 
     @property
     def inputs(self) -> tuple[str, ...]:
         """Input paths of this kind relative to the root (serve watches them; tests copy them)."""
-        return ((self.folder,) if self.folder else ()) + self.watched
+        return (self.folder,) if self.folder else ()
 
 
 @dataclass(frozen=True)

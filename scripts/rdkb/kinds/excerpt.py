@@ -65,6 +65,7 @@ class Excerpt:
     text: str  # the content after "## Content"
     access_level: str
     source_url: str
+    folder: Path  # the cache folder holding it (linkml-reference-validator reads the file from there)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
                 prints[k] = fp
         else:
             excerpts[d["bibkey"]] = Excerpt(d["bibkey"], d["reference_id"], r.rel, d["text"], str(d.get("access_level", "")),
-                                            str(d.get("source_url", "")))
+                                            str(d.get("source_url", "")), r.path.parent)
     return excerpts, prints
 
 
@@ -217,9 +218,9 @@ def _validator(cache_dir: str) -> Any:
                                                              fetch_full_text=False))
 
 
-def excerpt_match(quote: str, ex: Excerpt, cache_dir: Path) -> tuple[bool, str]:
+def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
     """linkml-reference-validator's own check of the quote against the cached text (offline). (found, closest passage)."""
-    result = _validator(str(cache_dir)).validate(quote, ex.reference_id)
+    result = _validator(str(ex.folder)).validate(quote, ex.reference_id)
     if result.is_valid:
         return True, ""
     sentences = re.split(r"(?<=[.!?])\s+", ex.text)
@@ -231,11 +232,9 @@ def check(ds: Dataset) -> list[Issue]:
     excerpts, prints = store(ds)
     issues: list[Issue] = []
     keys = set(ds.references)
-    bib_refused = not keys and any(i.path == ds.bib_path and i.is_error for i in ds.issues)
     for r in ds.of(KIND.name):
-        if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not bib_refused:
+        if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not ds.bib_refused:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
-    cache_dirs = {ex.bibkey: ex for ex in excerpts.values()}
     for rec, path, text, work in quotes(ds):
         line = rec.line(path)
         where = fmt_path(path)
@@ -245,29 +244,23 @@ def check(ds: Dataset) -> list[Issue]:
                 issues.append(E601.at(rec.rel, line, f"{where}: not the words of {work} (verified by word runs: "
                                                     f"{prints[work].rel})",
                                       f"the longest opening run found in {work} is {got[:120]!r}; " + E601.hint if got else None))
-        elif work in cache_dirs:
-            ex = cache_dirs[work]
+        elif work in excerpts:
+            ex = excerpts[work]
             key = "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()
             hit = ds.cache.get(key) if ds.cache else None
             if hit is not None:  # the same quote against the same stored text: linkml-reference-validator already said
                 ok, close = bool(hit[0]), str(hit[1])
             else:
-                ok, close = excerpt_match(text, ex, ex_dir(rec, ex))
+                ok, close = excerpt_match(text, ex)
                 if ds.cache:
                     ds.cache[key] = [ok, close]
                     ds.cache["dirty"] = True
             if not ok:
                 issues.append(E601.at(rec.rel, line, f"{where}: not found in {ex.rel} ({work}, {ex.access_level or 'excerpt'})",
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))
-        elif work in keys and not bib_refused:
+        elif work in keys and not ds.bib_refused:
             issues.append(E602.at(rec.rel, line, f"{where}: no verbatim text of {work} in {FOLDER}/"))
     return issues
-
-
-def ex_dir(rec: Record, ex: Excerpt) -> Path:
-    """The cache folder holding the excerpt (beside the record's knowledge base)."""
-    root = rec.path.parents[len(Path(rec.rel).parts) - 1]
-    return root / FOLDER
 
 
 KIND: Kind[None] = Kind(

@@ -59,8 +59,7 @@ def check(ds: Dataset) -> list[Issue]:
             issues.append(W701.at(proto.rel, proto.line(("date_of_search",)), f"date_of_search {searched} is "
                                   f"{(today() - searched).days} days old"))
     rec = ds.one(KIND.name)
-    bib_refused = not ds.references and any(i.path == ds.bib_path and i.is_error for i in ds.issues)
-    if rec is not None and isinstance(rec.data.get("candidates"), list) and not bib_refused:
+    if rec is not None and isinstance(rec.data.get("candidates"), list) and not ds.bib_refused:
         cands = [c for c in rec.data["candidates"] if isinstance(c, dict)]
         keys = {c.get("key") for c in cands}
         for i, c in enumerate(cands):

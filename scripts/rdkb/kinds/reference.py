@@ -212,8 +212,8 @@ def _unknown_keys(ds: Dataset) -> tuple[list[Issue], set[str]]:
     issues: list[Issue] = []
     keys = set(ds.references)
     cited: set[str] = set()
-    if not keys and any(i.path == ds.bib_path and i.is_error for i in ds.issues):
-        return issues, cited  # the bibliography itself was refused (reported there): no cascade of unknown keys
+    if ds.bib_refused:
+        return issues, cited  # no cascade of unknown keys
     for rec in ds.all_records():
         found = cited_key_set(rec.data)
         cited |= found

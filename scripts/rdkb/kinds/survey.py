@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import reference
+from rdkb.kinds import case, reference
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 
-FOOT_REGIONS = frozenset({"toes", "foot", "ankle"})
+FOOT_REGIONS = case.FOOT_REGIONS
 
 
 def survey_rows(survey: dict[str, Any]) -> list[dict[str, Any]]:

@@ -139,7 +139,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
             built = export.build(ctx)
             if built:
                 files += built
-                downloads.append((export, export.link or built[0].path))
+                downloads.append((export, built[0].path))  # the Downloads page links to the first file built
 
     refs = ctx.view(reference.KIND)
     cases = ctx.view(case.KIND)

@@ -7,7 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 export PYTHONPATH := $(CURDIR)/scripts
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is cached outside the source tree (a check does not recompile the code each time).
+export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: site check test serve lint bench new-case browser-deps clean
 

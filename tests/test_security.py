@@ -184,8 +184,8 @@ def test_a_committed_pickle_or_forged_cache_is_never_trusted(kb, tmp_path):
     digest = __import__("hashlib").sha1((kb.cases / "wu2006-1.yaml").read_bytes()).hexdigest()
     from rdkb.pipeline.load import cache_version
 
-    body = json.dumps({"version": cache_version(), f"parse:{digest}": [{"paper": "wu2006"}, [], []]})
-    (cache_dir / "records.json").write_text(json.dumps({"mac": "0" * 64, "body": body}), encoding="utf-8")
+    body = json.dumps({"version": cache_version(), f"parse:{digest}": [{"paper": "wu2006"}, []]})
+    (cache_dir / "records.json").write_text("0" * 64 + "\n" + body, encoding="utf-8")  # the format, unsigned
     proc = rdkb(kb.root, "--quiet-warnings", "check")
     assert not marker.exists()
     assert proc.returncode == 1 and re.search(r"cases/wu2006-1\.yaml:\d+: E003", proc.stderr), proc.stderr

@@ -24,19 +24,27 @@ def _print_issues(issues: list, stream=None) -> tuple[int, int]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from rdkb.pipeline.load import load
-    from rdkb.pipeline.render import write_cache
+    from rdkb.model import Issue
+    from rdkb.pipeline.load import inputs_digest, load, read_check_memo
+    from rdkb.pipeline.render import write_cache, write_check_memo
     from rdkb.pipeline.validate import validate
 
     layout = _layout(args)
-    ds = load(layout)
-    issues = validate(ds)
-    write_cache(layout.cache_file, ds.cache)
+    key = inputs_digest(layout)
+    memo = read_check_memo(layout, key)
+    if memo is not None:  # nothing read by the check changed since the last one: the same result, without re-checking
+        issues = [Issue(*i) for i in memo["issues"]]
+        counts = str(memo["summary"])
+    else:
+        ds = load(layout)
+        issues = validate(ds)
+        write_cache(layout.cache_file, ds.cache)
+        counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items()) + f", {len(ds.references)} references"
+        write_check_memo(layout.check_memo_file, key, issues, counts)
     if args.quiet_warnings:
         issues = [i for i in issues if i.is_error]
     n_err, n_warn = _print_issues(issues)
-    counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items())
-    print(f"checked {counts}, {len(ds.references)} references: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
+    print(f"checked {counts}: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
     return 1 if n_err else 0
 
 

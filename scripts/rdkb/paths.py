@@ -65,6 +65,10 @@ class Layout:
         return self.build_dir / "cache" / "records.json"
 
     @property
+    def check_memo_file(self) -> Path:
+        return self.build_dir / "cache" / "check.json"
+
+    @property
     def site(self) -> Path:
         return self.root / "site"
 

@@ -109,7 +109,7 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
         if p.suffix == ".ngrams":
             lines = raw.decode("utf-8", "replace").splitlines()
             head = dict(ln[2:].split(": ", 1) for ln in lines if ln.startswith("# ") and ": " in ln)
-            hashes = [ln for ln in lines if re.fullmatch(r"[0-9a-f]{8}", ln)]
+            hashes = [ln for ln in lines if _HEX8.fullmatch(ln)]
             if not head.get("keys") or not head.get("salt") or not hashes:
                 ds.issues.append(E603.at(rel, 1, "a fingerprint needs '# keys: ...', '# salt: ...' and hash lines"))
                 continue
@@ -140,6 +140,8 @@ def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
 
 # ---------------------------------------------------------------- finding the quotes
 
+_HEX8 = re.compile(r"[0-9a-f]{8}")
+
 Quote = tuple[Record, tuple[Any, ...], str, str]  # (record, path of the quote, text, bib key of the quoted work)
 
 
@@ -149,32 +151,47 @@ def _work(src: Any) -> str:
     return ""
 
 
+QUOTE_KEYS = ("quote", "review_wording")
+_QUOTE_WORDS = (b"quote", b"review_wording")
+
+
+def _may_quote(rec: Record) -> bool:
+    """False when the record's bytes cannot hold a quote key: no 'quote'/'review_wording' and no backslash (a
+    double-quoted key could spell one with escapes). Records without their bytes (hand-built) are walked."""
+    raw = rec.raw
+    return not raw or b"\\" in raw or any(w in raw for w in _QUOTE_WORDS)
+
+
 def quotes(ds: Dataset) -> Iterator[Quote]:
     """Every quote of every record, with the work it must be the text of (`via` when given, else `ref`)."""
     for rec in ds.all_records():
-        if rec.kind == KIND.name:
+        if rec.kind == KIND.name or not _may_quote(rec):
             continue
-        top = _work(rec.data.get("source"))
-        yield from _walk(rec, rec.data, (), top)
+        yield from _walk(rec)
 
 
-def _walk(rec: Record, node: Any, path: tuple[Any, ...], inherited: str) -> Iterator[Quote]:
-    if isinstance(node, dict):
-        here = _work(node.get("source")) or inherited
-        for qkey in ("quote", "review_wording"):
-            q = node.get(qkey)
-            if isinstance(q, str) and q.strip():
-                yield rec, (*path, qkey), q, here
-        for k, v in node.items():
-            if k == "quotes" and isinstance(v, list):  # errata: [{text, ref?, locator}]
-                for i, item in enumerate(v):
-                    if isinstance(item, dict) and isinstance(item.get("text"), str):
-                        yield rec, (*path, k, i, "text"), item["text"], str(item.get("via") or item.get("ref") or here)
-            elif isinstance(v, (dict, list)):
-                yield from _walk(rec, v, (*path, k), here)
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(rec, v, (*path, i), inherited)
+def _walk(rec: Record) -> Iterator[Quote]:
+    """Depth-first over the containers only (scalars are never visited one by one), in document order."""
+    stack: list[tuple[Any, tuple[Any, ...], str]] = [(rec.data, (), "")]
+    while stack:
+        node, path, inherited = stack.pop()
+        if isinstance(node, dict):
+            here = _work(node.get("source")) or inherited
+            for qkey in QUOTE_KEYS:
+                q = node.get(qkey)
+                if isinstance(q, str) and q.strip():
+                    yield rec, (*path, qkey), q, here
+            children = []
+            for k, v in node.items():
+                if k == "quotes" and isinstance(v, list):  # errata: [{text, ref?, locator}]
+                    for i, item in enumerate(v):
+                        if isinstance(item, dict) and isinstance(item.get("text"), str):
+                            yield rec, (*path, k, i, "text"), item["text"], str(item.get("via") or item.get("ref") or here)
+                elif isinstance(v, (dict, list)):
+                    children.append((v, (*path, k), here))
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, (*path, i), inherited) for i, v in enumerate(node) if isinstance(v, (dict, list))]))
 
 
 # ---------------------------------------------------------------- matching
@@ -236,12 +253,11 @@ def check(ds: Dataset) -> list[Issue]:
         if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not ds.bib_refused:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
     for rec, path, text, work in quotes(ds):
-        line = rec.line(path)
         where = fmt_path(path)
         if work in prints:
             ok, got = ngram_match(text, prints[work])
             if not ok:
-                issues.append(E601.at(rec.rel, line, f"{where}: not the words of {work} (verified by word runs: "
+                issues.append(E601.at(rec.rel, rec.line(path), f"{where}: not the words of {work} (verified by word runs: "
                                                     f"{prints[work].rel})",
                                       f"the longest opening run found in {work} is {got[:120]!r}; " + E601.hint if got else None))
         elif work in excerpts:
@@ -256,10 +272,10 @@ def check(ds: Dataset) -> list[Issue]:
                     ds.cache[key] = [ok, close]
                     ds.cache["dirty"] = True
             if not ok:
-                issues.append(E601.at(rec.rel, line, f"{where}: not found in {ex.rel} ({work}, {ex.access_level or 'excerpt'})",
+                issues.append(E601.at(rec.rel, rec.line(path), f"{where}: not found in {ex.rel} ({work}, {ex.access_level or 'excerpt'})",
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))
         elif work in keys and not ds.bib_refused:
-            issues.append(E602.at(rec.rel, line, f"{where}: no verbatim text of {work} in {FOLDER}/"))
+            issues.append(E602.at(rec.rel, rec.line(path), f"{where}: no verbatim text of {work} in {FOLDER}/"))
     return issues
 
 

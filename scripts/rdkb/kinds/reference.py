@@ -214,8 +214,17 @@ def _unknown_keys(ds: Dataset) -> tuple[list[Issue], set[str]]:
     cited: set[str] = set()
     if ds.bib_refused:
         return issues, cited  # no cascade of unknown keys
+    memo = ds.cache or None
     for rec in ds.all_records():
-        found = cited_key_set(rec.data)
+        key = "cites:" + rec.digest
+        hit = memo.get(key) if memo is not None and rec.digest else None
+        if hit is not None:
+            found = set(hit)
+        else:
+            found = cited_key_set(rec.data)
+            if memo is not None and rec.digest:
+                memo[key] = sorted(found)
+                memo["dirty"] = True
         cited |= found
         if found <= keys:
             continue

@@ -174,6 +174,95 @@ def _convert(node: yaml.Node, path: DocPath, lines: dict[DocPath, int], seen: se
     return str(node.value)  # str, timestamp (dates stay strings)
 
 
+class _Fallback(Exception):
+    """The fast path met something only the full parser reports precisely: parse the file again the slow way."""
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
+
+class _MemoResolver(yaml.resolver.Resolver):
+    """PyYAML's own resolver, memoised per plain scalar: the same YAML 1.1 types, a dict lookup instead of regexes."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < 100_000:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+if hasattr(yaml, "CSafeLoader"):
+    from yaml._yaml import CParser
+
+    class _FastComposer(CParser, _MemoResolver):  # libyaml's parser and composer, no constructor
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _MemoResolver.__init__(self)
+else:  # pragma: no cover - PyYAML without libyaml
+    _FastComposer = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+_STR, _MAP, _SEQ = _YAML + "str", _YAML + "map", _YAML + "seq"
+_MappingNode, _ScalarNode = yaml.MappingNode, yaml.ScalarNode
+
+
+def _fast_convert(node: yaml.Node, depth: int) -> Any:
+    """Nodes -> plain data with no line bookkeeping. Anything the slow path would report raises _Fallback."""
+    tag = node.tag
+    if tag == _STR:
+        return node.value
+    if depth > MAX_DEPTH:
+        raise _Fallback
+    if tag == _MAP:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not _ScalarNode or key_node.tag == _YAML + "merge":
+                raise _Fallback
+            key = str(key_node.value)
+            if key in out:
+                raise _Fallback
+            out[key] = _fast_convert(value_node, depth + 1)
+        return out
+    if tag == _SEQ:
+        return [_fast_convert(child, depth + 1) for child in node.value]
+    if tag not in _ALLOWED_TAGS or node.__class__ is not _ScalarNode:
+        raise _Fallback
+    if tag == _YAML + "int":
+        return _CONSTRUCTOR.construct_yaml_int(node)
+    if tag == _YAML + "float":
+        value = _CONSTRUCTOR.construct_yaml_float(node)
+        return value if math.isfinite(value) else str(node.value)
+    if tag == _YAML + "bool":
+        return _CONSTRUCTOR.construct_yaml_bool(node)
+    if tag == _YAML + "null":
+        return None
+    return str(node.value)
+
+
+def parse_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue]]:
+    """Parse untrusted bytes, fast: without a line map (None) when the file is clean. A file the fast path cannot
+    accept as is (anchors, tags, duplicate keys, syntax errors, ...) goes through parse_yaml_bytes, which reports it
+    with its line; records that parse cleanly get their line map later, only if a message needs one (Record.line)."""
+    if len(raw) <= MAX_RECORD_BYTES:
+        try:
+            text, warnings = _decode(raw)
+            if not warnings and not _SUSPICIOUS.search(text) and "---" not in text and "? " not in text:
+                node = yaml.compose(text, Loader=_FastComposer)  # type: ignore[arg-type]
+                if node is not None and node.tag == _MAP:
+                    return _fast_convert(node, 1), None, []
+        except (_Reject, _Fallback, yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
+            pass
+    return parse_yaml_bytes(raw, rel)
+
+
+def line_map(raw: bytes) -> dict[DocPath, int]:
+    """The line of every node of a record that parsed cleanly (computed on demand)."""
+    return parse_yaml_bytes(raw, "")[1]
+
+
 def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], list[Issue]]:
     """Parse untrusted bytes. Returns (data or None, line map, issues). Never raises."""
     issues: list[Issue] = []
@@ -210,7 +299,7 @@ def cache_version() -> str:
     """The cache is keyed on the code, the schemas and the vocabulary too: a rule change is never hidden by a warm cache."""
     from rdkb.paths import PACKAGE_DIR
 
-    h = hashlib.sha256(b"rdkb-cache-2")
+    h = hashlib.sha256(b"rdkb-cache-3")
     for p in sorted(PACKAGE_DIR.rglob("*")):
         if p.suffix in (".py", ".json") and p.is_file() and "data" not in p.relative_to(PACKAGE_DIR).parts:
             h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
@@ -245,13 +334,10 @@ def sign_cache(body: str) -> str:
     return hmac.new(key, body.encode("utf-8"), "sha256").hexdigest() if key else ""
 
 
-def _lines_from_json(items: list[Any]) -> dict[DocPath, int]:
-    return {tuple(p): int(n) for p, n in items}
-
-
-def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None
-                ) -> tuple[Record | None, list[Issue]]:
-    """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed."""
+def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None,
+                parsed: dict[str, Any] | None = None) -> tuple[Record | None, list[Issue]]:
+    """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed; `parsed`
+    holds results parsed ahead, in parallel (content hash -> (data, issues))."""
     rel = rel_path(path, root)
     issues: list[Issue] = []
     stem = path.stem
@@ -264,19 +350,50 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
         return None, [E007.at(rel, 1, f"cannot read file: {exc.strerror}", "check file permissions")]
     digest = hashlib.sha1(raw).hexdigest()
     hit = cache.get("parse:" + digest) if cache is not None else None
+    if hit is None and parsed is not None:
+        hit = parsed.get(digest)
+        if hit is not None and cache is not None:
+            cache["parse:" + digest] = hit
+            cache["dirty"] = True
+    lines: dict[DocPath, int] | None = None
     if hit is not None:
-        data, line_items, raw_issues = hit
-        lines = _lines_from_json(line_items)
+        data, raw_issues = hit
         issues = [Issue(rel, *i) for i in raw_issues]
     else:
-        data, lines, issues = parse_yaml_bytes(raw, rel)
+        data, lines, issues = parse_record(raw, rel)
         if cache is not None:
-            cache["parse:" + digest] = [data, [[list(p), n] for p, n in lines.items()],
-                                        [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
+            cache["parse:" + digest] = [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
             cache["dirty"] = True
     if data is None:
         return None, issues
-    return Record(kind=kind, id=stem, path=path, rel=rel, data=data, lines=lines, digest=digest), issues
+    return Record(kind=kind, id=stem, path=path, rel=rel, data=data, lines=lines, digest=digest,
+                  line_source=functools.partial(line_map, raw), raw=raw), issues
+
+
+def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
+    rel, raw = item
+    data, _, issues = parse_record(raw, rel)
+    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
+
+
+def parse_ahead(paths: list[Path], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
+    """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
+    content hash -> (data, issues), the shape of the cache's entries."""
+    from rdkb import parallel
+
+    if len(paths) < parallel.PARALLEL_FROM or parallel.cores() < 2:
+        return {}
+    todo: list[tuple[str, bytes]] = []
+    for p in paths:
+        try:
+            raw = p.read_bytes()
+        except OSError:
+            continue
+        if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache:
+            todo.append((rel_path(p, root), raw))
+    if len(todo) < parallel.PARALLEL_FROM:
+        return {}
+    return dict(parallel.fork_map(_parse_one, todo))
 
 
 def read_cache(path: Path) -> dict[str, Any]:
@@ -287,14 +404,74 @@ def read_cache(path: Path) -> dict[str, Any]:
 
     fresh: dict[str, Any] = {"version": cache_version()}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        body, mac = doc["body"], doc["mac"]
-        if not isinstance(body, str) or not mac or not hmac.compare_digest(str(mac), sign_cache(body)):
+        mac, _, body = path.read_text(encoding="utf-8").partition("\n")
+        if not mac or not hmac.compare_digest(mac, sign_cache(body)):
             return fresh
         data = json.loads(body)
         return data if isinstance(data, dict) and data.get("version") == fresh["version"] else fresh
     except (OSError, ValueError, KeyError, TypeError):
         return fresh
+
+
+def inputs_digest(layout: Layout) -> str:
+    """One hash of everything `make check` reads: every file of every input folder (by content; links by name only,
+    never followed), the code, schemas and vocabulary, and today's date (W701 depends on it). Equal digests mean
+    equal check results, so a second `make check` over unchanged files can print the first one's result."""
+    import os
+
+    from rdkb.kinds.literature import today
+    from rdkb.registry import input_folders
+
+    h = hashlib.sha256(f"rdkb-check-1\0{cache_version()}\0{today().isoformat()}\0".encode())
+    sha1 = hashlib.sha1
+
+    def walk(folder: str, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            h.update(b"?")
+            return
+        for e in entries:
+            name = rel + "/" + e.name
+            h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
+            if e.is_symlink():
+                h.update(b"L")
+            elif e.is_dir():
+                walk(e.path, name)
+            else:
+                try:
+                    with open(e.path, "rb") as fh:
+                        h.update(sha1(fh.read()).digest())
+                except OSError:
+                    h.update(b"?")
+
+    for name in sorted(input_folders()):
+        top = layout.root / name
+        h.update(b"\1" + name.encode())
+        if top.is_symlink():
+            h.update(b"L")
+        elif top.is_dir():
+            walk(str(top), name)
+        else:
+            h.update(b"F" + top.read_bytes() if top.is_file() else b"-")
+    if layout.mkdocs_yml.is_file():
+        h.update(b"\2" + layout.mkdocs_yml.read_bytes())
+    return h.hexdigest()
+
+
+def read_check_memo(layout: Layout, key: str) -> dict[str, Any] | None:
+    """The signed result of the last `make check` (build/cache/check.json) when it was over the same inputs."""
+    import hmac
+    import json
+
+    try:
+        mac, _, body = layout.check_memo_file.read_text(encoding="utf-8").partition("\n")
+        if not mac or not hmac.compare_digest(mac, sign_cache(body)):
+            return None
+        memo = json.loads(body)
+        return memo if isinstance(memo, dict) and memo.get("key") == key else None
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def rel_path(path: Path, root: Path) -> str:
@@ -367,6 +544,7 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
         else:
             paths = _record_files(folder, root, ds.issues)
         recs = ds.records.setdefault(kind.name, [])
+        parsed = parse_ahead([p for p in paths if not p.is_symlink()], root, cache)
         for path in paths:
             if path.is_symlink():
                 ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))
@@ -375,7 +553,7 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
                 ds.issues.append(E015.at(rel_path(path, root), 1, f"{path.name!r}: the id {path.stem!r} is reserved "
                                          f"(the build generates {kind.folder}/{path.stem}.md)"))
                 continue
-            rec, issues = load_record(path, kind.name, root, cache)
+            rec, issues = load_record(path, kind.name, root, cache, parsed)
             ds.issues += issues
             if rec:
                 recs.append(rec)

@@ -325,7 +325,16 @@ def write_cache(path: Path, cache: dict[str, Any]) -> None:
     from rdkb.pipeline.load import sign_cache
 
     body = json.dumps(cache, ensure_ascii=False, separators=(",", ":"))
-    write_text_if_changed(path, json.dumps({"mac": sign_cache(body), "body": body}))
+    write_text_if_changed(path, sign_cache(body) + "\n" + body)  # the signature's line, then the JSON body
+
+
+def write_check_memo(path: Path, key: str, issues: list[Any], summary: str) -> None:
+    """The result of a whole `make check`, keyed on the digest of its inputs (signed like the cache)."""
+    from rdkb.pipeline.load import sign_cache
+
+    body = json.dumps({"key": key, "summary": summary, "issues": [[i.path, i.line, i.rule, i.message, i.hint, i.severity]
+                                                                   for i in issues]}, ensure_ascii=False)
+    write_text_if_changed(path, sign_cache(body) + "\n" + body)
 
 
 def write_bytes(path: Path, data: bytes) -> None:

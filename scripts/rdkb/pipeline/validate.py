@@ -17,6 +17,7 @@ import fastjsonschema
 import jsonschema
 from referencing import Registry, Resource
 
+from rdkb import parallel
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import SCHEMA_DIR
 from rdkb.rules import declare
@@ -223,6 +224,14 @@ def _schema_digest() -> str:
     return h.hexdigest()[:16]
 
 
+def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
+    """The per-record work (schema issues, cited bib keys), as plain data: it may run in a forked worker."""
+    from rdkb.kinds.reference import cited_key_set
+
+    found = [[i.line, i.rule, i.message, i.hint, i.severity] for i in schema_issues(rec)]
+    return found, sorted(cited_key_set(rec.data))
+
+
 def validate(ds: Dataset) -> list[Issue]:
     """Stage 2: the loader's issues, schema issues of every record, then every kind's cross-record rules.
 
@@ -235,17 +244,21 @@ def validate(ds: Dataset) -> list[Issue]:
         raise RuntimeError("; ".join(problems))
     issues = list(ds.issues)
     version = _schema_digest() if ds.cache else ""
+    todo = []
     for rec in ds.all_records():
-        key = f"schema:{version}:{rec.kind}:{rec.digest}"
-        hit = ds.cache.get(key) if ds.cache and rec.digest else None
+        hit = ds.cache.get(f"schema:{version}:{rec.kind}:{rec.digest}") if ds.cache and rec.digest else None
         if hit is not None:
             issues += [Issue(rec.rel, *i) for i in hit]
-            continue
-        found = schema_issues(rec)
+        else:
+            todo.append(rec)
+    for kind_name in {rec.kind for rec in todo}:  # compiled once here, not once per worker
+        _validator(kind_name), _fast_gate(kind_name)
+    for rec, (found, cites) in zip(todo, parallel.fork_map(_record_checks, todo), strict=True):  # every core, for many records
+        issues += [Issue(rec.rel, *i) for i in found]
         if ds.cache and rec.digest:
-            ds.cache[key] = [(i.line, i.rule, i.message, i.hint, i.severity) for i in found]
+            ds.cache[f"schema:{version}:{rec.kind}:{rec.digest}"] = found
+            ds.cache["cites:" + rec.digest] = cites
             ds.cache["dirty"] = True
-        issues += found
     for kind in KINDS:
         if kind.check is not None:
             issues += kind.check(ds)

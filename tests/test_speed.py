@@ -1,0 +1,176 @@
+"""The structure behind `make check`'s speed at scale (issue 15). No timings here: they belong in `make bench`.
+
+Pinned: the fast parse gives exactly the slow parse's data and issues; clean records get no line map until a
+message needs one; parallel parsing and checking give the sequential results; a second check over unchanged
+inputs replays the first one's result, and any change to what the check reads (a record, a symlink, the date)
+runs it again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rdkb import parallel
+from rdkb.pipeline import load as load_mod
+from rdkb.pipeline.load import inputs_digest, load, parse_record, parse_yaml_bytes
+from rdkb.pipeline.validate import validate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=30),
+                    st.sampled_from(["yes", "no", "on", "off", "~", "012", "0o12", "1e3", "1_000", "2020-01-02", ".inf",
+                                     "1:20", "0x1A", "+1", "Null", "TRUE", "=", "<<", "a: b", "- x", "#c", "'q'", '"d"']))
+keys = st.one_of(st.text(min_size=1, max_size=12), st.sampled_from(["quote", "source", "ref", "1", "yes", "null"]))
+documents = st.recursive(scalars, lambda kids: st.one_of(st.lists(kids, max_size=4),
+                                                         st.dictionaries(keys, kids, max_size=4)), max_leaves=25)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(keys, documents, min_size=1, max_size=5), st.booleans())
+def test_fast_parse_equals_the_full_parse(doc, flow):
+    raw = yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True).encode("utf-8")
+    fast, fast_lines, fast_issues = parse_record(raw, "x.yaml")
+    slow, _, slow_issues = parse_yaml_bytes(raw, "x.yaml")
+    assert (fast, fast_issues) == (slow, slow_issues)
+    if fast_lines is None:  # the fast path took it: no line map was built
+        assert slow_issues == []
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.binary(max_size=300))
+def test_fast_parse_equals_the_full_parse_on_any_bytes(raw):
+    fast, _, fast_issues = parse_record(raw, "x.yaml")
+    slow, _, slow_issues = parse_yaml_bytes(raw, "x.yaml")
+    assert (fast, [(i.rule, i.line) for i in fast_issues]) == (slow, [(i.rule, i.line) for i in slow_issues])
+
+
+def test_every_invalid_loader_fixture_gives_the_same_issue_on_the_fast_path():
+    folder = FIXTURES / "invalid" / "cases"
+    seen = 0
+    for p in sorted(folder.glob("[EW]0*.yaml")):
+        raw = p.read_bytes()
+        fast, slow = parse_record(raw, p.name), parse_yaml_bytes(raw, p.name)
+        assert (fast[0], fast[2]) == (slow[0], slow[2]), p.name
+        seen += 1
+    assert seen >= 5
+
+
+def test_hand_written_duplicates_tags_and_aliases_take_the_full_path():
+    for raw, rule in ((b"a: 1\nb:\n  c: 1\n  c: 2\n", "E004"), (b"a: !!python/name:os.system x\n", "E006"),
+                      (b"a: &x [1]\nb: *x\n", "E005"), (b"a: 1\n---\nb: 2\n", "E011"), (b"? [a, b]\n: 1\n", "E013")):
+        data, _, issues = parse_record(raw, "x.yaml")
+        assert data is None and [i.rule for i in issues] == [rule], raw
+
+
+def test_clean_records_get_their_line_map_only_when_asked(kb):
+    ds = load(kb, use_cache=False)
+    cases = ds.of("case")
+    assert cases and all(rec.lines is None for rec in cases)  # nothing tracked lines while loading
+    rec = cases[0]
+    field = next(k for k, v in rec.data.items() if isinstance(v, dict))
+    full = parse_yaml_bytes(rec.path.read_bytes(), rec.rel)[1]
+    assert rec.line((field, "status")) == full[(field, "status")]
+    assert rec.lines == full
+
+
+def test_messages_of_an_invalid_record_have_the_right_line(kb):
+    p = kb.cases / "wu2006-4.yaml"
+    lines = p.read_text().splitlines()
+    at = next(n for n, ln in enumerate(lines, 1) if ln.startswith("in_review:"))
+    p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
+    issues = [i for i in validate(load(kb, use_cache=False)) if i.path == "cases/wu2006-4.yaml"]
+    assert [(i.rule, i.line) for i in issues] == [("E102", at)]
+
+
+def test_parallel_map_keeps_order_and_matches_sequential():
+    items = list(range(3000))
+    assert parallel.fork_map(_square, items, minimum=10) == [x * x for x in items]
+    assert parallel.fork_map(_square, items[:5], minimum=10) == [x * x for x in items[:5]]
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_parallel_load_and_validate_match_sequential(kb, monkeypatch):
+    (kb.cases / "wu2006-4.yaml").write_text((kb.cases / "wu2006-4.yaml").read_text().replace("in_review: true", "in_review: 3"))
+    (kb.cases / "wu2006-5.yaml").write_text("paper: [unclosed\n")
+
+    def run():
+        ds = load(kb, use_cache=False)
+        return {k: [(r.id, r.data) for r in v] for k, v in ds.records.items()}, validate(ds)
+
+    sequential = run()
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    calls = []
+    original = parallel.fork_map
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, items, minimum=2: calls.append(len(items)) or original(fn, items, 2))
+    assert run() == sequential
+    assert calls and max(calls) >= 2  # the forked path really ran
+    assert any(i.rule == "E003" for i in sequential[1]) and any(i.rule == "E102" for i in sequential[1])
+
+
+def _check(root: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rdkb", "--root", str(root), "check"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(SCRIPTS), **(env or {})}, check=False, timeout=300)
+
+
+def test_a_second_check_replays_the_first_and_any_input_change_reruns_it(kb):
+    first = _check(kb.root)
+    memo = kb.check_memo_file
+    assert memo.exists()
+    kb.cache_file.unlink()  # a real re-check would write the parse cache again
+    second = _check(kb.root)
+    assert (second.returncode, second.stderr) == (first.returncode, first.stderr)
+    assert not kb.cache_file.exists()  # replayed, not re-checked
+    # a broken record is reported at once
+    p = kb.cases / "wu2006-4.yaml"
+    p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
+    third = _check(kb.root)
+    assert third.returncode == 1 and "cases/wu2006-4.yaml" in third.stderr and "E102" in third.stderr
+    # a new symbolic link changes the digest (and is refused), without being followed
+    (kb.cases / "evil.yaml").symlink_to("/etc/passwd")
+    fourth = _check(kb.root)
+    assert "E014" in fourth.stderr and "passwd" not in fourth.stderr
+    # the date is an input (W701, the search's freshness)
+    key = inputs_digest(kb)
+    os.environ["RDKB_TODAY"] = "2099-01-01"
+    try:
+        assert inputs_digest(kb) != key
+    finally:
+        del os.environ["RDKB_TODAY"]
+
+
+def test_a_forged_check_memo_is_ignored(kb):
+    p = kb.cases / "wu2006-4.yaml"
+    p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
+    import json
+
+    kb.check_memo_file.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps({"key": inputs_digest(kb), "summary": "all fine", "issues": []})
+    kb.check_memo_file.write_text("0" * 64 + "\n" + body, encoding="utf-8")
+    proc = _check(kb.root)
+    assert proc.returncode == 1 and "E102" in proc.stderr
+
+
+def test_the_digest_covers_every_input_folder(kb):
+    from rdkb.registry import input_folders
+
+    key = inputs_digest(kb)
+    for name in input_folders():
+        folder = kb.root / name
+        if folder.is_dir():
+            extra = folder / "zz-extra-file.txt"
+            extra.write_text("x")
+            assert inputs_digest(kb) != key, name
+            extra.unlink()
+    assert inputs_digest(kb) == key
+    assert load_mod.cache_version()  # the code is part of the key too (see test_security: keyed on the code)

@@ -36,10 +36,10 @@ CASES_TABLE = '.kb-table[data-table="cases"]'
 
 # Pages checked with axe-core (every page type the site has; none is optional).
 AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/",
-             "claims/", "causes/hallmarks/", "causes/", "summary/"]
+             "claims/", "causes/hallmarks/", "causes/", "summary/", "causes/workup/"]
 TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
 # Pages whose tables must be readable at both sizes (tests/artifacts/screenshots/ gets each of them).
-LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/"]
+LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/", "causes/workup/"]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PRINT_MIN_PX = 8 * 96 / 72  # 8pt
 

@@ -88,8 +88,8 @@ def _golden(name: str, actual: str) -> None:
 
 
 GOLDEN_PAGES = ["cases/mcclinton2012-1.md", "cases/bozi2003-2.md", "complaints.md", "treatments.md", "agents/levodopa.md",
-                "papers/wu2006.md", "claims.md", "causes/hallmarks.md", "causes/workup.md", "index.md", "downloads.md", "references.md",
-                "red-flags.md"]
+                "papers/wu2006.md", "claims.md", "errata.md", "causes/hallmarks.md", "causes/workup.md", "index.md", "downloads.md",
+                "references.md", "red-flags.md"]
 
 
 @pytest.mark.parametrize("page", GOLDEN_PAGES)

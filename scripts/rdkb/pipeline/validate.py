@@ -103,6 +103,7 @@ VOCABULARY_ENUMS = {
     ("bodyRegion",): "body_regions",
     ("intervention", "properties", "kind"): "intervention_kinds",
     ("outcomeFact", "oneOf", 1, "properties", "value"): "outcomes",
+    ("relevanceLevel",): "clinical_relevance",  # errata.schema.json
 }
 
 

@@ -25,8 +25,14 @@ def test_cache_is_invalidated_by_content_not_by_time(kb):
     assert result.failed and any(i.rule == "E102" and i.path == "cases/wu2006-4.yaml" for i in result.issues)
 
 
-def test_case_page_size_does_not_grow_with_the_number_of_cases(tmp_path):
-    sizes = {}
+MAX_INDEX_BYTES_PER_CASE = 700  # 10,000 cases -> at most 7 MB raw, about 1.5 MB gzip (target: 2 MB gzip)
+
+
+def test_case_page_size_and_search_index_per_case_do_not_grow_with_the_number_of_cases(tmp_path):
+    import gzip
+    import json
+
+    sizes, index = {}, {}
     for n in (8, 80):
         layout = make_kb(tmp_path / f"kb{n}", n)
         result = build(layout, run_mkdocs=True)
@@ -35,7 +41,17 @@ def test_case_page_size_does_not_grow_with_the_number_of_cases(tmp_path):
         sizes[n] = page.stat().st_size
         nav_pages = (layout.site / "index.html").read_text().count("synth000")
         assert nav_pages == 0  # case pages are not in the global navigation
+        raw = (layout.site / "search" / "search_index.json").read_bytes()
+        index[n] = (len(raw), len(gzip.compress(raw)))
+        docs = json.loads(raw)["docs"]
+        case_entries = [d for d in docs if d["location"].startswith("cases/synth")]
+        # one entry per case page (title and key facts); the fact tables and treatments are not indexed
+        assert sorted(d["location"] for d in case_entries) == sorted(f"cases/{p.parent.name}/" for p in
+                                                                     (layout.site / "cases").glob("synth*/index.html"))
+        assert all("Key facts" in d["text"] and "<table" not in d["text"] for d in case_entries)
     assert abs(sizes[80] - sizes[8]) / sizes[8] < 0.02, sizes
+    per_case = (index[80][0] - index[8][0]) / 72
+    assert 0 < per_case <= MAX_INDEX_BYTES_PER_CASE, index
 
 
 def test_templates_are_compiled_once_per_build(kb, monkeypatch):

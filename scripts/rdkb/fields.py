@@ -21,6 +21,7 @@ class CaseField:
     csv: bool = True  # a column of data/cases.csv (all facts are in cases.json)
     phenopacket: str = ""  # where the phenopacket export puts it ("" = not exported there)
     review_only: bool = False  # meaningful only for the review's own cases
+    search: bool = False  # one of the key facts the site search indexes (the rest of a case page is not indexed)
 
     @property
     def fact_type(self) -> str:
@@ -39,14 +40,14 @@ class CaseField:
 
 CASE_FIELDS: tuple[CaseField, ...] = (
     CaseField("label", "Label in the paper", csv=False),
-    CaseField("sex", "Sex", phenopacket="subject.sex (FEMALE / MALE)"),
+    CaseField("sex", "Sex", search=True, phenopacket="subject.sex (FEMALE / MALE)"),
     CaseField("age_at_presentation", "Age at presentation", phenopacket="subject.timeAtLastEncounter (ISO 8601)"),
-    CaseField("age_at_onset", "Age at onset", phenopacket="phenotypicFeatures[].onset and diseases[].onset (ISO 8601)"),
+    CaseField("age_at_onset", "Age at onset", search=True, phenopacket="phenotypicFeatures[].onset and diseases[].onset (ISO 8601)"),
     CaseField("age_timing_unstated", "Age (timing not stated)"),
     CaseField("duration_at_presentation", "Duration at presentation", csv=False),
-    CaseField("side", "Side"),
-    CaseField("body_regions", "Body regions"),
-    CaseField("main_complaint", "Main complaint"),
+    CaseField("side", "Side", search=True),
+    CaseField("body_regions", "Body regions", search=True),
+    CaseField("main_complaint", "Main complaint", search=True),
     CaseField("adequately_described", "Adequately described (review)", review_only=True),
     CaseField("spread_to_other_activities", "Spread to other activities"),
     CaseField("spread_to_walking", "Spread to walking"),
@@ -55,7 +56,7 @@ CASE_FIELDS: tuple[CaseField, ...] = (
     CaseField("parkinsons_disease", "Parkinson's disease later", phenopacket="diseases[] (ORPHA:2828 where the source says young-onset)"),
     CaseField("parkinsons_delay", "Time to Parkinson's disease"),
     CaseField("outcome", "Outcome"),
-    CaseField("diagnosis", "Diagnosis (source's words)", phenopacket="diseases[] (the code following this diagnosis)"),
+    CaseField("diagnosis", "Diagnosis (source's words)", search=True, phenopacket="diseases[] (the code following this diagnosis)"),
     CaseField("investigations", "Investigations"),
     CaseField("botulinum_toxin_details", "Botulinum toxin: dose and muscles"),
     CaseField("adverse_effects", "Adverse effects"),

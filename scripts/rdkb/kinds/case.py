@@ -155,10 +155,11 @@ def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: 
     for f in fields.CASE_FIELDS:
         if f.review_only and not in_review:
             facts.append({"status": NOT_APPLICABLE, "text": "not applicable (the review's judgement of its own cases)",
-                          "source": None, "quote": "", "note": "", "field": f.name, "title": f.label})
+                          "source": None, "quote": "", "note": "", "field": f.name, "title": f.label,
+                          "search": False})
         elif f.name in d:
             row = display_fact(d[f.name], vocab)
-            row["field"], row["title"] = f.name, f.label
+            row["field"], row["title"], row["search"] = f.name, f.label, f.search
             facts.append(row)
     cites = sorted(reference.cited_key_set(d) | {d.get("paper", "")})
     label = fact_value(d.get("label"))

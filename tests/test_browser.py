@@ -11,6 +11,7 @@ import functools
 import http.server
 import json
 import re
+import statistics
 import threading
 import urllib.error
 import urllib.request
@@ -366,6 +367,273 @@ def test_treatments_filter_splits_combinations(page, server):
     page.locator(sel).get_by_label("Agents", exact=True).select_option("botulinum toxin")
     assert sorted(int(n) for n in visible_first_cells(page, sel)) == expected
     assert count_text(page, sel).startswith(f"Showing {len(expected)} of {len(rows)} rows")
+
+
+# ---------------------------------------------------------------- the case table's figures panel (issue 14, item 4)
+# The panel (details.kb-figures) is redrawn by kb.js for the visible rows; every figure is checked against a
+# computation over data/cases.json for the same case ids, written here independently of the build's.
+
+PANEL = "details.kb-figures"
+FIGURES_JS = r"""() => [...document.querySelectorAll('details.kb-figures .kb-fig')].map(f => ({
+    name: f.dataset.fig, n: +f.dataset.n, missing: +f.dataset.missing, reported: +f.dataset.reported,
+    absent: f.dataset.absent === undefined ? null : +f.dataset.absent,
+    unread: f.dataset.unread === undefined ? null : +f.dataset.unread,
+    denom: f.querySelector('.kb-fig__denom').textContent,
+    stats: (f.querySelector('.kb-fig__stats') || {}).textContent || '',
+    rows: [...f.querySelectorAll('.kb-fig__rows > li')].map(li => ({
+        label: li.querySelector('.kb-fig__label').textContent, k: +li.dataset.k,
+        text: li.querySelector('.kb-fig__k').textContent, missing: li.classList.contains('kb-fig__missing'),
+        regimens: li.dataset.regimens === undefined ? null : +li.dataset.regimens,
+        noResponse: li.dataset.noResponse === undefined ? null : +li.dataset.noResponse})),
+}))"""
+
+
+def _vocabulary() -> dict:
+    return json.loads((ROOT / "scripts" / "rdkb" / "schemas" / "vocabulary.json").read_text(encoding="utf-8"))
+
+
+def _value_of_label(label: str, vocab: dict):
+    """The cases.json value a panel row stands for: yes/no are booleans, vocabulary labels map back to their keys."""
+    if label in ("yes", "no"):
+        return label == "yes"
+    for table in ("outcomes", "body_regions"):
+        for key, text in vocab[table].items():
+            if text == label:
+                return key
+    return label  # sex, side: the value itself
+
+
+def _expected_panel(records: list[dict], ids: set[str], vocab: dict) -> dict[str, dict]:
+    """Per figure name: what the panel must say for the cases `ids`, from cases.json alone."""
+    from rdkb.kinds.case import years_from_wording  # the wording is read by the build's rule; the counting is ours
+
+    rows = [r for r in records if r["id"] in ids]
+    out: dict[str, dict] = {}
+    for name in ("sex", "side", "body_regions", "foot_or_ankle", "spread_to_other_activities", "spread_to_walking",
+                 "rest_tremor", "parkinsons_disease", "outcome"):
+        values = [r[name] for r in rows]
+        out[name] = {"missing": sum(v is None for v in values), "count": (
+            lambda want, vs=values, n=name: sum(1 for v in vs if v is not None and (
+                want in v if n == "body_regions" else v is want if isinstance(want, bool) else v == want)))}
+    for name in ("age_at_presentation", "age_at_onset", "duration_at_presentation"):
+        raw = [r[name] for r in rows]
+        nums = [v if isinstance(v, (int, float)) else years_from_wording(v) for v in raw if v is not None]
+        out[name] = {"missing": sum(v is None for v in raw), "values": sorted(v for v in nums if v is not None),
+                     "unread": sum(1 for v in nums if v is None)}
+    out["treatments"] = {
+        "missing": sum(r["treatments_status"] == "not_reported" for r in rows),
+        "reported": sum(r["treatments_status"] == "reported" for r in rows),
+        "absent": sum(r["treatments_status"] == "absent" for r in rows),
+        "agents": {vocab["agents"][a]: {
+            "k": sum(any(a in t["agents"] for t in r["treatments"]) for r in rows),
+            "regimens": sum(a in t["agents"] for r in rows for t in r["treatments"]),
+            "no_response": sum(a in t["agents"] and t["response"] == "not-reported" for r in rows for t in r["treatments"]),
+        } for a in vocab["agents"]},
+    }
+    return out
+
+
+def _check_panel(figs: list[dict], records: list[dict], ids: set[str], vocab: dict) -> list[str]:
+    exp = _expected_panel(records, ids, vocab)
+    n = len(ids)
+    problems = []
+    assert {f["name"] for f in figs} >= set(exp), f"figures missing from the panel: {set(exp) - {f['name'] for f in figs}}"
+    for f in figs:
+        e = exp.get(f["name"])
+        if e is None:
+            continue
+        where = f"{f['name']} over {n} rows"
+        if f["n"] != n or f"n = {n}," not in f["denom"]:
+            problems.append(f"{where}: denominator {f['n']} / {f['denom']!r}")
+        if f["missing"] != e["missing"] or f"{e['missing']} not reported" not in f["denom"]:
+            problems.append(f"{where}: missing {f['missing']} / {f['denom']!r}, expected {e['missing']}")
+        if "count" in e:
+            for r in f["rows"]:
+                want = e["missing"] if r["missing"] else e["count"](_value_of_label(r["label"], vocab))
+                if r["k"] != want or r["text"] != f"{want} of {n}":
+                    problems.append(f"{where}: row {r['label']!r} says {r['k']} / {r['text']!r}, expected {want} of {n}")
+            if not any(r["missing"] for r in f["rows"]):
+                problems.append(f"{where}: no 'not reported' row")
+        elif "values" in e:
+            vals = e["values"]
+            if f["reported"] != len(vals) or f["unread"] != e["unread"] or not f["stats"].startswith(f"{len(vals)} of {n} "):
+                problems.append(f"{where}: reported {f['reported']} (unread {f['unread']}), {f['stats']!r}; expected {vals}")
+            if vals:
+                got = [float(x) for x in re.findall(r"(?:min|median|max) ([\d.]+)", f["stats"])]
+                want = [min(vals), statistics.median(vals), max(vals)]
+                if len(got) != 3 or any(abs(g - w) > 0.05 for g, w in zip(got, want, strict=True)):
+                    problems.append(f"{where}: {f['stats']!r}, expected min/median/max {want}")
+                if sum(r["k"] for r in f["rows"]) != len(vals):
+                    problems.append(f"{where}: the histogram holds {sum(r['k'] for r in f['rows'])} of {len(vals)} values")
+                for r in f["rows"]:
+                    lo, hi = (int(x) for x in r["label"].split("\u2013"))
+                    if r["k"] != sum(lo <= v < hi + 1 for v in vals):
+                        problems.append(f"{where}: bin {r['label']} says {r['k']}")
+        else:  # drugs
+            if (f["reported"], f["absent"]) != (e["reported"], e["absent"]):
+                problems.append(f"{where}: reported/absent {f['reported']}/{f['absent']}, expected {e['reported']}/{e['absent']}")
+            for r in f["rows"]:
+                a = e["agents"].get(r["label"])
+                if a is None or (r["k"], r["regimens"], r["noResponse"]) != (a["k"], a["regimens"], a["no_response"]) \
+                        or r["text"] != f"{a['k']} of {n}":
+                    problems.append(f"{where}: agent {r['label']!r} {r}, expected {a}")
+            shown = {r["label"] for r in f["rows"]}
+            treated_anywhere = {name for name, a in _expected_panel(records, {x["id"] for x in records}, vocab)
+                                ["treatments"]["agents"].items() if a["k"]}
+            if shown != treated_anywhere:
+                problems.append(f"{where}: agents shown {sorted(shown)}, expected those any case was given {sorted(treated_anywhere)}")
+    return problems
+
+
+def _open_panel(pg) -> None:
+    if not pg.eval_on_selector(PANEL, "d => d.open"):
+        pg.click(f"{PANEL} > summary")
+    assert pg.eval_on_selector(PANEL, "d => d.open")
+
+
+def _filter_values(pg) -> list[tuple[str, str]]:
+    """(label, value) of every value of every case-table filter."""
+    out = []
+    for select in pg.locator(f"{CASES_TABLE} .kb-filterbar select").all():
+        label = select.evaluate("s => s.labels[0].textContent")
+        for value in select.evaluate("s => [...s.options].map(o => o.value).filter(Boolean)"):
+            out.append((label, value))
+    return out
+
+
+def test_figures_panel_follows_every_filter(open_page):
+    records = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    vocab = _vocabulary()
+    pg = open_page("cases/")
+    _open_panel(pg)
+    all_ids = {r["id"] for r in records}
+    assert set(visible_first_cells(pg)) == all_ids
+    assert not _check_panel(pg.evaluate(FIGURES_JS), records, all_ids, vocab)
+    checked = 0
+    for label, value in _filter_values(pg):
+        pg.get_by_label(label, exact=True).select_option(value)
+        ids = set(visible_first_cells(pg))
+        if 0 < len(ids) < len(records):
+            checked += 1
+            assert pg.eval_on_selector(PANEL, "d => +d.dataset.shown") == len(ids)
+            assert f"({len(ids)} of {len(records)} cases)" in pg.inner_text(f"{PANEL} > summary")
+            problems = _check_panel(pg.evaluate(FIGURES_JS), records, ids, vocab)
+            assert not problems, f"filter {label} = {value}:\n" + "\n".join(problems)
+        pg.get_by_label(label, exact=True).select_option("")
+    assert checked >= 3, "fewer than three filter values leave some rows out: the test would prove little"
+    pg.get_by_label("Search rows").fill(records[0]["paper"])  # the search box too
+    ids = set(visible_first_cells(pg))
+    assert 0 < len(ids) < len(records)
+    assert not _check_panel(pg.evaluate(FIGURES_JS), records, ids, vocab)
+    pg.get_by_label("Search rows").fill("no row has this text")
+    assert not visible_first_cells(pg)
+    assert "nothing to count" in pg.inner_text(PANEL)
+    pg.get_by_role("button", name="Clear filters").click()
+    assert pg.eval_on_selector(PANEL, "d => +d.dataset.shown") == len(records)
+    assert not pg.errors, pg.errors
+
+
+def test_figures_panel_without_js_says_what_js_says(browser, open_page):
+    """The build's panel (no JS) and kb.js's redrawing of it for every row read the same, figure for figure."""
+    pg = open_page("cases/")
+    with_js = pg.eval_on_selector(f"{PANEL} .kb-figures__grid", "g => g.innerHTML")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        raw = context.new_page()
+        raw.goto(pg.url)
+        without_js = raw.eval_on_selector(f"{PANEL} .kb-figures__grid", "g => g.innerHTML")
+        assert raw.locator(f"{PANEL} .kb-fig").count() > 5
+    finally:
+        context.close()
+
+    def norm(html: str) -> str:
+        return re.sub(r">\s+<", "><", html).strip()
+
+    assert norm(with_js) == norm(without_js)
+
+
+def test_figures_panel_follows_the_url_filter(open_page):
+    records = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    expected = {r["id"] for r in records if r.get("foot_or_ankle") is True}
+    pg = open_page("cases/?Foot%2Fankle+involved=yes")
+    assert set(visible_first_cells(pg)) == expected
+    _open_panel(pg)
+    assert not _check_panel(pg.evaluate(FIGURES_JS), records, expected, _vocabulary())
+
+
+def test_figures_panel_keyboard_and_place(open_page):
+    pg = open_page("cases/")
+    order = pg.evaluate(
+        """() => { const c = document.querySelector('.kb-table[data-table="cases"]');
+                   return [...c.children].map(e => e.classList[0] || e.tagName.toLowerCase()); }""")
+    assert order.index("kb-filterbar") < order.index("kb-figures") < order.index("kb-scroll"), order
+    assert not pg.eval_on_selector(PANEL, "d => d.open"), "the panel must start closed (the table stays in view)"
+    pg.focus(f"{PANEL} > summary")
+    pg.keyboard.press("Enter")
+    assert pg.eval_on_selector(PANEL, "d => d.open")
+    pg.keyboard.press("Space")
+    assert not pg.eval_on_selector(PANEL, "d => d.open")
+
+
+@pytest.mark.parametrize("size", sorted(VIEWPORTS))
+def test_figures_panel_fits_the_screen(open_page, size):
+    pg = open_page("cases/", VIEWPORTS[size])
+    _open_panel(pg)
+    info = pg.evaluate(
+        """() => {
+            const d = document.querySelector('details.kb-figures'), width = document.documentElement.clientWidth;
+            const out = [...d.querySelectorAll('.kb-fig, .kb-fig__rows > li, .kb-fig__k')]
+                .filter(e => e.getBoundingClientRect().right > width + 1 || e.scrollWidth > e.clientWidth + 1)
+                .map(e => e.className + ': ' + e.textContent.slice(0, 40));
+            const r = d.getBoundingClientRect();
+            return {out, visible: r.width > 0 && r.height > 0, left: r.left, right: r.right, width,
+                    pageOverflow: document.documentElement.scrollWidth > width + 1, figures: d.querySelectorAll('.kb-fig').length};
+        }""")
+    assert info["visible"] and info["figures"], info
+    assert info["left"] >= 0 and info["right"] <= info["width"] + 1, info
+    assert not info["out"], f"panel content beyond the screen at {size}: {info['out']}"
+    assert not info["pageOverflow"], f"the page scrolls sideways at {size} with the panel open"
+    shots = artifacts() / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    pg.locator(PANEL).screenshot(path=str(shots / f"cases-figures-{size}.png"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_figures_panel_axe(open_page, scheme):
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run make browser-deps (npm ci)")
+    pg = open_page("cases/?Sex=female", VIEWPORTS["desktop"], scheme)
+    _open_panel(pg)
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"axe-core on /cases/ with the figures panel open ({scheme}):\n" + format_violations(bad)
+
+
+def test_figures_panel_prints_open(open_page):
+    pg = open_page("cases/")
+    pg.emulate_media(media="print")
+    pg.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    assert pg.locator(f"{PANEL} .kb-fig").first.is_visible()
+    size = pg.eval_on_selector(f"{PANEL} .kb-fig__k", "e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= PRINT_MIN_PX - 0.01, f"printed figures are {size}px (< 8pt)"
+    pg.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    assert not pg.eval_on_selector(PANEL, "d => d.open")
+
+
+def test_figures_panel_and_case_rows_are_not_in_the_search_index():
+    index = json.loads((SITE / "search" / "search_index.json").read_text(encoding="utf-8"))
+    page = [d for d in index["docs"] if d["location"] in ("cases/", "cases/index.html")]
+    assert page, "the case table page is not in the search index"
+    text = " ".join(d["text"] for d in page)
+    html = (SITE / "cases" / "index.html").read_text(encoding="utf-8")
+    assert 'data-search-exclude' in html[html.index('<details class="kb-figures"'):][:200]
+    for probe in ("Figures for the cases shown", "not reported apart", '"figures"', "case-facts", "kb-fig"):
+        assert probe not in text, f"the search index holds the panel ({probe!r})"
+    assert "All " in text and "case records" in text  # the page is found by its title and introduction ...
+    cases = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    ids = [c["id"] for c in (cases["cases"] if isinstance(cases, dict) else cases)]
+    assert ids and not any(f"{i} " in text for i in ids)  # ... but its rows are not: each case page is indexed itself
 
 
 # ---------------------------------------------------------------- table layout (issue 14)

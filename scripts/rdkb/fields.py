@@ -22,6 +22,7 @@ class CaseField:
     phenopacket: str = ""  # where the phenopacket export puts it ("" = not exported there)
     review_only: bool = False  # meaningful only for the review's own cases
     search: bool = False  # one of the key facts the site search indexes (the rest of a case page is not indexed)
+    panel: bool = False  # a figure of the case table's figures panel (its shape follows the fact type; rdkb.kinds.case)
 
     @property
     def fact_type(self) -> str:
@@ -40,22 +41,22 @@ class CaseField:
 
 CASE_FIELDS: tuple[CaseField, ...] = (
     CaseField("label", "Label in the paper", csv=False),
-    CaseField("sex", "Sex", search=True, phenopacket="subject.sex (FEMALE / MALE)"),
-    CaseField("age_at_presentation", "Age at presentation", phenopacket="subject.timeAtLastEncounter (ISO 8601)"),
-    CaseField("age_at_onset", "Age at onset", search=True, phenopacket="phenotypicFeatures[].onset and diseases[].onset (ISO 8601)"),
+    CaseField("sex", "Sex", search=True, phenopacket="subject.sex (FEMALE / MALE)", panel=True),
+    CaseField("age_at_presentation", "Age at presentation", phenopacket="subject.timeAtLastEncounter (ISO 8601)", panel=True),
+    CaseField("age_at_onset", "Age at onset", search=True, phenopacket="phenotypicFeatures[].onset and diseases[].onset (ISO 8601)", panel=True),
     CaseField("age_timing_unstated", "Age (timing not stated)"),
-    CaseField("duration_at_presentation", "Duration at presentation", csv=False),
-    CaseField("side", "Side", search=True),
-    CaseField("body_regions", "Body regions", search=True),
+    CaseField("duration_at_presentation", "Duration at presentation", csv=False, panel=True),
+    CaseField("side", "Side", search=True, panel=True),
+    CaseField("body_regions", "Body regions", search=True, panel=True),
     CaseField("main_complaint", "Main complaint", search=True),
     CaseField("adequately_described", "Adequately described (review)", review_only=True),
-    CaseField("spread_to_other_activities", "Spread to other activities"),
-    CaseField("spread_to_walking", "Spread to walking"),
+    CaseField("spread_to_other_activities", "Spread to other activities", panel=True),
+    CaseField("spread_to_walking", "Spread to walking", panel=True),
     CaseField("spread_delay", "Delay of spread"),
-    CaseField("rest_tremor", "Rest tremor"),
-    CaseField("parkinsons_disease", "Parkinson's disease later", phenopacket="diseases[] (ORPHA:2828 where the source says young-onset)"),
+    CaseField("rest_tremor", "Rest tremor", panel=True),
+    CaseField("parkinsons_disease", "Parkinson's disease later", phenopacket="diseases[] (ORPHA:2828 where the source says young-onset)", panel=True),
     CaseField("parkinsons_delay", "Time to Parkinson's disease"),
-    CaseField("outcome", "Outcome"),
+    CaseField("outcome", "Outcome", panel=True),
     CaseField("diagnosis", "Diagnosis (source's words)", search=True, phenopacket="diseases[] (the code following this diagnosis)"),
     CaseField("investigations", "Investigations"),
     CaseField("botulinum_toxin_details", "Botulinum toxin: dose and muscles"),

@@ -336,3 +336,221 @@
     init();
   }
 })();
+
+/* ==== figures-panel ==== */
+/* The case table's figures panel (site_templates/cases/_figures.html.j2). The build renders it for every case
+ * and embeds what it shows as JSON (<script type="application/json" id="case-facts">, from
+ * rdkb.kinds.case.panel_data): the figures declared by the field table and every case's values. Here it is
+ * redrawn for the rows the table shows, with the same markup and the same arithmetic as
+ * rdkb.kinds.case.panel_figures (a test compares the two). A MutationObserver on the rows' `hidden` attribute
+ * follows every filter and search change, whatever triggered it. "not reported" (null) is counted apart, never
+ * as "no" (false). The panel moves below the filter bar; it is opened for printing and closed again after. */
+(function () {
+  "use strict";
+
+  function el(tag, attrs, kids) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k]; else node.setAttribute(k, attrs[k]);
+    });
+    (kids || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  // As rdkb.kinds.case.round_half_up and fmt_figure (Python prints the first rendering of the panel).
+  function roundHalfUp(x, digits) {
+    var s = Math.pow(10, digits === undefined ? 1 : digits);
+    return Math.floor(x * s + 0.5) / s;
+  }
+  function fmt(x) { return String(roundHalfUp(x)); }
+  function pct(k, n) { return n ? roundHalfUp(100 * k / n) : 0; }
+  function isNum(v) { return typeof v === "number"; }
+
+  function compute(data, visible) {
+    var rows = Object.keys(data.cases).filter(function (id) { return visible[id]; })
+      .map(function (id) { return data.cases[id]; });
+    var n = rows.length;
+    var figures = data.figures.map(function (fig) {
+      var got = rows.map(function (r) { return r[fig.name]; });
+      var missing = got.filter(function (v) { return v === null || v === undefined; }).length;
+      var item = { name: fig.name, label: fig.label, kind: fig.kind, n: n, missing: missing };
+      if (fig.kind === "distribution") {
+        var nums = got.filter(isNum).sort(function (a, b) { return a - b; });
+        item.unit = fig.unit;
+        item.read_from_wording = fig.read_from_wording;
+        item.reported = nums.length;
+        item.unread = got.filter(function (v) { return typeof v === "string"; });
+        if (nums.length) {
+          var mid = Math.floor(nums.length / 2);
+          var median = nums.length % 2 ? nums[mid] : (nums[mid - 1] + nums[mid]) / 2;
+          item.stats = { min: fmt(nums[0]), median: fmt(median), max: fmt(nums[nums.length - 1]) };
+        }
+        item.rows = fig.bins.map(function (lo) {
+          var k = nums.filter(function (v) { return lo <= v && v < lo + fig.bin; }).length;
+          return { label: lo + "\u2013" + (lo + fig.bin - 1), k: k, pct: pct(k, nums.length) };
+        });
+      } else {
+        item.reported = n - missing;
+        item.missing_pct = pct(missing, n);
+        item.rows = fig.values.map(function (pair) {
+          var k = got.filter(function (v) {
+            return v !== null && v !== undefined && (fig.kind === "set" ? v.indexOf(pair[0]) !== -1 : v === pair[0]);
+          }).length;
+          return { label: pair[1], k: k, pct: pct(k, n) };
+        });
+      }
+      return item;
+    });
+    var treat = rows.map(function (r) { return r.treatments; });
+    var agents = data.agents.map(function (pair) {
+      var agent = pair[0];
+      var has = function (it) { return it.agents.indexOf(agent) !== -1; };
+      var regimens = [];
+      treat.forEach(function (t) { t.items.forEach(function (it) { if (has(it)) regimens.push(it); }); });
+      var treated = treat.filter(function (t) { return t.items.some(has); }).length;
+      var grades = [];
+      data.responses.forEach(function (r) {
+        if (r[0] === data.no_response) return;
+        var k = regimens.filter(function (it) { return it.response === r[0]; }).length;
+        if (k) grades.push({ label: r[1], k: k });
+      });
+      return { name: pair[1], k: treated, pct: pct(treated, n), regimens: regimens.length, grades: grades,
+        no_response: regimens.filter(function (it) { return it.response === data.no_response; }).length };
+    });
+    var status = function (s) { return treat.filter(function (t) { return t.status === s; }).length; };
+    var drugs = { n: n, reported: status("reported"), absent: status("absent"), agents: agents };
+    drugs.missing = n - drugs.reported - drugs.absent;
+    return { n: n, figures: figures, drugs: drugs };
+  }
+
+  // ---- drawing: the markup of _figures.html.j2
+  function bar(p) {
+    return el("span", { "class": "kb-fig__bar", "aria-hidden": "true" }, [el("span", { style: "width: " + p + "%" })]);
+  }
+  function row(label, p, kText, attrs) {
+    return el("li", attrs, [el("span", { "class": "kb-fig__label", text: label }), bar(p),
+      el("span", { "class": "kb-fig__k", text: kText })]);
+  }
+  function caption(title, fig) {
+    return el("figcaption", {}, [el("span", { "class": "kb-fig__title", text: title }), " ",
+      el("span", { "class": "kb-fig__denom", text: "n = " + fig.n + ", " + fig.missing + " not reported" })]);
+  }
+  function figAttrs(cls, fig) {
+    return { "class": cls, "data-fig": fig.name, "data-n": String(fig.n), "data-missing": String(fig.missing),
+      "data-reported": String(fig.reported) };
+  }
+
+  function drawFigure(fig) {
+    var kids;
+    if (fig.kind === "distribution") {
+      var a = figAttrs("kb-fig kb-fig--dist", fig);
+      a["data-unread"] = String(fig.unread.length);
+      kids = [caption(fig.label + " (" + fig.unit + ")", fig),
+        el("p", { "class": "kb-fig__stats", text: fig.reported + " of " + fig.n + " in " + fig.unit +
+          (fig.stats ? ": min " + fig.stats.min + ", median " + fig.stats.median + ", max " + fig.stats.max : "") })];
+      if (fig.reported) {
+        kids.push(el("ul", { "class": "kb-fig__rows" }, fig.rows.map(function (r) {
+          return row(r.label, r.pct, String(r.k), { "data-k": String(r.k) });
+        })));
+      }
+      if (fig.unread.length) {
+        kids.push(el("p", { "class": "kb-fig__unread", text: "Reported in words not read as " + fig.unit + " (" +
+          fig.unread.length + "): " + fig.unread.map(function (w) { return "\u201c" + w + "\u201d"; }).join("; ") }));
+      }
+      if (fig.read_from_wording) {
+        kids.push(el("p", { "class": "kb-fig__how", text: "Read from the source's wording where it plainly gives a number of " +
+          fig.unit + " (\u201cthree years\u201d = 3)." }));
+      }
+      return el("figure", a, kids);
+    }
+    var items = fig.rows.map(function (r) { return row(r.label, r.pct, r.k + " of " + fig.n, { "data-k": String(r.k) }); });
+    items.push(row("not reported", fig.missing_pct, fig.missing + " of " + fig.n,
+      { "class": "kb-fig__missing", "data-k": String(fig.missing) }));
+    kids = [caption(fig.label, fig), el("ul", { "class": "kb-fig__rows" }, items)];
+    if (fig.kind === "set") kids.push(el("p", { "class": "kb-fig__how", text: "A case can have several." }));
+    return el("figure", figAttrs("kb-fig", fig), kids);
+  }
+
+  function drawDrugs(d) {
+    var a = { "class": "kb-fig kb-fig--drugs", "data-fig": "treatments", "data-n": String(d.n),
+      "data-missing": String(d.missing), "data-reported": String(d.reported), "data-absent": String(d.absent) };
+    var kids = [caption("Drugs (case-attributed) and responses", d),
+      el("p", { "class": "kb-fig__stats", text: "Drug treatment reported for " + d.reported + " of " + d.n +
+        "; none (the source says so) for " + d.absent + " of " + d.n })];
+    if (d.agents.length) {
+      kids.push(el("ul", { "class": "kb-fig__rows" }, d.agents.map(function (g) {
+        var li = row(g.name, g.pct, g.k + " of " + d.n,
+          { "data-k": String(g.k), "data-regimens": String(g.regimens), "data-no-response": String(g.no_response) });
+        li.appendChild(el("span", { "class": "kb-fig__grades", text: g.regimens
+          ? g.regimens + " " + (g.regimens === 1 ? "regimen" : "regimens") + ": " +
+            g.grades.map(function (x) { return x.label + " " + x.k + "; "; }).join("") +
+            "response not reported " + g.no_response
+          : "no regimen" }));
+        return li;
+      })));
+    }
+    kids.push(el("p", { "class": "kb-fig__how", text: "Cases given each drug; responses by grade over the regimens that " +
+      "include it (a case can have several; a combination counts for each of its drugs)." }));
+    return el("figure", a, kids);
+  }
+
+  function draw(panel, result, total) {
+    var grid = panel.querySelector(".kb-figures__grid");
+    var scope = panel.querySelector(".kb-figures__scope");
+    if (scope) {
+      scope.textContent = result.n === total ? "(all " + total + " cases)" : "(" + result.n + " of " + total + " cases)";
+    }
+    var frag = document.createDocumentFragment();
+    if (!result.n) {
+      frag.appendChild(el("p", { "class": "kb-figures__empty", text: "No row matches the filters: nothing to count." }));
+    } else {
+      result.figures.forEach(function (f) { frag.appendChild(drawFigure(f)); });
+      frag.appendChild(drawDrugs(result.drugs));
+    }
+    grid.textContent = "";
+    grid.appendChild(frag);
+    panel.setAttribute("data-shown", String(result.n));
+  }
+
+  function setUp(panel) {
+    if (panel.hasAttribute("data-kb-figures")) return;
+    var blob = document.getElementById("case-facts");
+    var container = document.querySelector('.kb-table[data-table="' + panel.getAttribute("data-for") + '"]');
+    var table = container && container.querySelector("table");
+    if (!blob || !table || !table.tBodies.length) return;
+    var data;
+    try { data = JSON.parse(blob.textContent); } catch (e) { return; } // the build's figures stay
+    panel.setAttribute("data-kb-figures", "");
+    var count = container.querySelector(".kb-count"); // below the filter bar and its "Showing n of N rows"
+    if (count) count.parentNode.insertBefore(panel, count.nextSibling);
+    var tbody = table.tBodies[0];
+    var pending = false;
+    function update() {
+      pending = false;
+      var visible = {};
+      Array.prototype.forEach.call(tbody.rows, function (tr) {
+        if (!tr.hidden && tr.cells.length) visible[(tr.cells[0].textContent || "").trim()] = true;
+      });
+      draw(panel, compute(data, visible), tbody.rows.length);
+    }
+    new MutationObserver(function () {
+      if (!pending) { pending = true; Promise.resolve().then(update); }
+    }).observe(tbody, { attributes: true, attributeFilter: ["hidden"], subtree: true });
+    update();
+    var wasOpen = null;
+    window.addEventListener("beforeprint", function () { wasOpen = panel.open; panel.open = true; });
+    window.addEventListener("afterprint", function () { if (wasOpen === false) panel.open = false; wasOpen = null; });
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("details.kb-figures[data-for]"), setUp);
+  }
+
+  if (typeof window.document$ !== "undefined" && window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(init); // after the table code above: it subscribed first
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
+/* ==== end figures-panel ==== */

@@ -5,7 +5,11 @@ Facts and their labels come from the field table (rdkb.fields); the schema is ca
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
@@ -191,6 +195,7 @@ def case_object(c: CaseView) -> dict[str, Any]:
         obj[f.name + "_status"] = st
     obj["foot_or_ankle"] = c.foot_or_ankle
     obj["treatments"] = [{"agents": t["agents"], "response": t["response"], "source": t["source"]} for t in c.treatments]
+    obj["treatments_status"] = fact_status(data.get("treatments"))
     obj["sources"] = {f.name: data[f.name]["source"] for f in fields.CASE_FIELDS
                       if isinstance(data.get(f.name), dict) and "source" in data[f.name]}
     obj["record"] = f"records/{c.rel}"
@@ -203,6 +208,7 @@ class CasesView:
     by_id: dict[str, CaseView]
     papers: tuple[dict[str, Any], ...]  # one per paper with cases: key, label, cases, n, n_in_review, review_count, ref
     objects: tuple[dict[str, Any], ...]  # cases.json items, same order as cases
+    panel: dict[str, Any]  # the case table's figures panel: what it shows and every case's values (panel_data)
 
 
 def derive(ds: Dataset, views: Views) -> CasesView:
@@ -219,7 +225,195 @@ def derive(ds: Dataset, views: Views) -> CasesView:
         papers.append({"key": key, "label": refs.short(key), "cases": by_paper[key],
                        "n": len(by_paper[key]), "n_in_review": sum(1 for c in by_paper[key] if c.in_review),
                        "review_count": int(stated) if stated.isdigit() else None, "ref": ref})
-    return CasesView(cases, {c.id: c for c in cases}, tuple(papers), tuple(case_object(c) for c in cases))
+    return CasesView(cases, {c.id: c for c in cases}, tuple(papers), tuple(case_object(c) for c in cases),
+                     panel_data(cases, views.vocab))
+
+
+# ---------------------------------------------------------------- the case table's figures panel
+# The panel on /cases/ shows, for the rows the table shows, each fact of the field table marked `panel`:
+# a share (one value per case: sex, side, yes/no facts, outcome), a set (several values per case: body
+# regions) or a distribution (ages; durations read from the source's wording), plus the drugs with their
+# responses. `panel_data` is what the page embeds for kb.js (the figures' declarations and each case's
+# values); `panel_figures` computes the figures for a set of case ids, as kb.js does in the browser, so the
+# page shows them for every case without JS. "not reported" is always counted apart, never as "no".
+
+PANEL_BIN_WIDTH = {"ageFact": 10, "textFact": 5}  # years per histogram bar, by fact type
+FOOT_OR_ANKLE_LABEL = "Foot/ankle involved"  # the derived fact of the case table, shown after body regions
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split())} | {"a": 1, "an": 1}
+_YEARS = re.compile(r"(\d+(?:\.\d+)?|[a-z]+)[ -](years?|months?)\b", re.IGNORECASE)
+
+
+def years_from_wording(text: str) -> float | None:
+    """A duration in years when the source's wording starts with one plainly ('three years', '18 months',
+    '5 years of progressive gait impairment'); None for anything else ('about 3 years', 'since childhood')."""
+    m = _YEARS.match(text.strip())
+    if not m:
+        return None
+    word = m.group(1).lower()
+    n = float(word) if word[0].isdigit() else _NUMBER_WORDS.get(word)
+    if n is None:
+        return None
+    return n if m.group(2).lower().startswith("year") else round_half_up(n / 12, 2)
+
+
+def round_half_up(x: float, digits: int = 1) -> float:
+    """Rounding as JavaScript's Math.round does it (kb.js must print the same figures)."""
+    scale = 10 ** digits
+    return math.floor(x * scale + 0.5) / scale
+
+
+def fmt_figure(x: float) -> str:
+    """A figure as the panel prints it: an integer without decimals, anything else to one decimal."""
+    r = round_half_up(x)
+    return str(int(r)) if r.is_integer() else str(r)
+
+
+def _panel_kind(f: fields.CaseField) -> str:
+    if f.fact_type == "regionsFact":
+        return "set"
+    if f.fact_type in PANEL_BIN_WIDTH:
+        return "distribution"
+    return "share"
+
+
+def _share_values(f: fields.CaseField, vocab: Any) -> list[list[Any]]:
+    """[value, label] for every value the schema allows, in schema order."""
+    if f.fact_type == "boolFact":
+        return [[True, "yes"], [False, "no"]]
+    if f.fact_type == "regionsFact":
+        return [[v, label] for v, label in vocab["body_regions"].items()]
+    branch = next(b for b in fields.case_schema()["$defs"][f.fact_type]["oneOf"] if "properties" in b)
+    return [[v, display_value(v, vocab)] for v in branch["properties"]["value"]["enum"]]
+
+
+def _panel_value(f: fields.CaseField, fact: Any) -> Any:
+    """A case's value in the panel: null when not reported; a distribution of a text fact holds the number of years
+    read from the wording, or the wording itself when it does not plainly give one."""
+    st = fact_status(fact)
+    if f.fact_type == "boolFact":
+        return tri(fact)
+    if st != "reported":
+        return None
+    v = fact_value(fact)
+    if f.fact_type == "textFact":
+        years = years_from_wording(str(v))
+        return str(v) if years is None else years
+    return v
+
+
+def _bins(values: list[float], width: int) -> list[int]:
+    """Lower edges of the histogram bars, the same for every filter: from the lowest to the highest value of all cases."""
+    if not values:
+        return []
+    lo, hi = int(math.floor(min(values) / width) * width), int(math.floor(max(values) / width) * width)
+    return list(range(lo, hi + 1, width))
+
+
+def panel_data(cases: tuple[CaseView, ...], vocab: Any) -> dict[str, Any]:
+    """What /cases/ embeds for its figures panel: the figures (from the field table) and every case's values (a fact
+    that is not reported has no key, which keeps the page small at thousands of cases)."""
+    figures: list[dict[str, Any]] = []
+    values: dict[str, dict[str, Any]] = {c.id: {} for c in cases}
+    for f in fields.CASE_FIELDS:
+        if not f.panel:
+            continue
+        kind = _panel_kind(f)
+        for c in cases:
+            if (v := _panel_value(f, c.record.data.get(f.name))) is not None:  # a missing key is "not reported"
+                values[c.id][f.name] = v
+        fig: dict[str, Any] = {"name": f.name, "label": f.label, "kind": kind}
+        if kind == "distribution":
+            width = PANEL_BIN_WIDTH[f.fact_type]
+            nums = [v for c in cases if isinstance(v := values[c.id].get(f.name), (int, float)) and not isinstance(v, bool)]
+            fig |= {"unit": "years", "bin": width, "bins": _bins(nums, width),
+                    "read_from_wording": f.fact_type == "textFact"}
+        else:
+            fig["values"] = _share_values(f, vocab)
+        figures.append(fig)
+        if f.name == "body_regions":
+            for c in cases:
+                if c.foot_or_ankle is not None:
+                    values[c.id]["foot_or_ankle"] = c.foot_or_ankle
+            figures.append({"name": "foot_or_ankle", "label": FOOT_OR_ANKLE_LABEL, "kind": "share",
+                            "values": [[True, "yes"], [False, "no"]]})
+    for c in cases:
+        tr = c.record.data.get("treatments")
+        values[c.id]["treatments"] = {"status": fact_status(tr),
+                                      "items": [{"agents": list(t["agents"]), "response": t["response"]} for t in c.treatments]}
+    used = {a for c in cases for a in c.agents}
+    return {
+        "figures": figures,
+        "agents": [[a, name] for a, name in vocab["agents"].items() if a in used],
+        "responses": [[r, label] for r, label in vocab["responses"].items()],
+        "no_response": "not-reported",
+        "cases": values,
+    }
+
+
+def _share_rows(values: list[list[Any]], got: list[Any], n: int, kind: str) -> list[dict[str, Any]]:
+    rows = []
+    for value, label in values:
+        k = sum(1 for v in got if v is not None and (value in v if kind == "set" else v == value))
+        rows.append({"label": label, "k": k, "pct": round_half_up(100 * k / n) if n else 0})
+    return rows
+
+
+def panel_figures(data: dict[str, Any], ids: Iterable[str]) -> dict[str, Any]:
+    """The panel's figures over the cases `ids` (kb.js computes the same for the rows a filter leaves)."""
+    wanted = set(ids)
+    rows = [r for i, r in data["cases"].items() if i in wanted]  # in id order, as kb.js reads them
+    n = len(rows)
+    out: list[dict[str, Any]] = []
+    for fig in data["figures"]:
+        got = [r.get(fig["name"]) for r in rows]
+        missing = sum(1 for v in got if v is None)
+        item: dict[str, Any] = {"name": fig["name"], "label": fig["label"], "kind": fig["kind"], "n": n, "missing": missing}
+        if fig["kind"] == "distribution":
+            nums = sorted(v for v in got if isinstance(v, (int, float)) and not isinstance(v, bool))
+            item["unit"], item["read_from_wording"] = fig["unit"], fig["read_from_wording"]
+            item["reported"] = len(nums)
+            item["unread"] = [v for v in got if isinstance(v, str)]
+            item["stats"] = None
+            if nums:
+                mid = len(nums) // 2
+                median = nums[mid] if len(nums) % 2 else (nums[mid - 1] + nums[mid]) / 2
+                item["stats"] = {"min": fmt_figure(nums[0]), "median": fmt_figure(median), "max": fmt_figure(nums[-1])}
+            bars = []
+            for lo in fig["bins"]:
+                k = sum(1 for v in nums if lo <= v < lo + fig["bin"])
+                bars.append({"label": f"{lo}\u2013{lo + fig['bin'] - 1}", "k": k,
+                             "pct": round_half_up(100 * k / len(nums)) if nums else 0})
+            item["rows"] = bars
+        else:
+            item["reported"] = n - missing
+            item["missing_pct"] = round_half_up(100 * missing / n) if n else 0
+            item["rows"] = _share_rows(fig["values"], got, n, fig["kind"])
+        out.append(item)
+    treat = [r["treatments"] for r in rows]
+    labels = dict(data["responses"])
+    agents = []
+    for agent, name in data["agents"]:
+        regimens = [it for t in treat for it in t["items"] if agent in it["agents"]]
+        treated = sum(1 for t in treat if any(agent in it["agents"] for it in t["items"]))
+        grades = [{"label": labels[r], "k": k} for r in labels
+                  if r != data["no_response"] and (k := sum(1 for it in regimens if it["response"] == r))]
+        agents.append({"name": name, "k": treated, "pct": round_half_up(100 * treated / n) if n else 0,
+                       "regimens": len(regimens), "grades": grades,
+                       "no_response": sum(1 for it in regimens if it["response"] == data["no_response"])})
+    drugs = {"n": n, "reported": sum(1 for t in treat if t["status"] == "reported"),
+             "absent": sum(1 for t in treat if t["status"] == "absent"),
+             "missing": sum(1 for t in treat if t["status"] not in ("reported", "absent")), "agents": agents}
+    return {"n": n, "figures": out, "drugs": drugs}
+
+
+def script_json(value: Any) -> str:
+    """JSON for a <script type="application/json"> element: no '<', '>' or '&' survives, so no text a contributor
+    wrote (say '</script><img src=x onerror=...>') can close the element or start markup; JSON.parse reads it back."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 def cites(v: CasesView) -> list[Citation]:
@@ -232,7 +426,9 @@ def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     refs = ctx.view(reference.KIND)
     newest = ctx.newest([c.rel for c in v.cases])
-    out = [PagePlan("cases/index.md", "cases/index.md.j2", {"case_records": [c.rel for c in v.cases], "changed": newest},
+    out = [PagePlan("cases/index.md", "cases/index.md.j2", {"case_records": [c.rel for c in v.cases], "changed": newest,
+                                                            "panel": panel_figures(v.panel, [c.id for c in v.cases]),
+                                                            "panel_json": script_json(v.panel)},
                     Nav("Literature", "Cases", "every case, one row each, linking to a page per case", "Literature cases"), since="0.1")]
     for c in v.cases:
         out.append(PagePlan(f"cases/{c.id}.md", "cases/case.md.j2", {
@@ -317,7 +513,7 @@ KIND: Kind[CasesView] = Kind(
     exports=(
         Export("cases.json", "JSON array", "case",
                "id, paper, in_review, each fact of the field table (value or null) with <fact>_status (reported / absent / "
-               "not_reported), foot_or_ankle, treatments, sources, record", _cases_json, since="0.1"),
+               "not_reported), foot_or_ankle, treatments, treatments_status, sources, record", _cases_json, since="0.1"),
         Export("cases.csv", "CSV", "case", _csv_fields(), _cases_csv, since="0.1"),
         Export("treatments-long.csv", "CSV (long format)", "case and agent of the vocabulary",
                ", ".join(TREATMENT_LONG_HEADER) + ". status: given / absent / not reported; regimen: the agents given together "

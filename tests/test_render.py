@@ -88,7 +88,8 @@ def _golden(name: str, actual: str) -> None:
 
 
 GOLDEN_PAGES = ["cases/mcclinton2012-1.md", "cases/bozi2003-2.md", "complaints.md", "treatments.md", "agents/levodopa.md",
-                "papers/wu2006.md", "claims.md", "causes/hallmarks.md", "index.md", "downloads.md", "references.md", "red-flags.md"]
+                "papers/wu2006.md", "claims.md", "causes/hallmarks.md", "index.md", "downloads.md", "references.md", "red-flags.md",
+                "handout.md", "clinician-summary.md"]
 
 
 @pytest.mark.parametrize("page", GOLDEN_PAGES)

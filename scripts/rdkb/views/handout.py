@@ -64,6 +64,13 @@ def _of(count: Mapping[str, int], of: str) -> str:
     return f"{count['yes']} of {count['total']} {of} (no: {count['no']}; not reported: {count['not_reported']})"
 
 
+def _onset(r: Mapping[str, Any]) -> str:
+    if not r["onset_known"]:
+        return f"{summary.NOT_REPORTED} (for all {r['n_cases']} of the review's cases)"
+    span = f"{r['onset_min']:g}" if r["onset_min"] == r["onset_max"] else f"{r['onset_min']:g} to {r['onset_max']:g}"
+    return f"{span} years (known for {r['onset_known']} of {r['n_cases']} of the review's cases)"
+
+
 def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The clinician summary's figures, each with its denominator (and its not-reported count where it has one)."""
     r, lit = f["review"], f["literature"]
@@ -80,9 +87,7 @@ def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, An
         {"label": "Spread to walking", "value": _of(r["spread_walking"], cases)},
         {"label": "Tremor at rest", "value": _of(r["rest_tremor"], cases)},
         {"label": "Later young-onset Parkinson's disease", "value": _of(r["parkinsons"], cases)},
-        {"label": "Age at onset", "value": (f"{r['onset_min']:g} to {r['onset_max']:g} years (known for {r['onset_known']} "
-                                            f"of {r['n_cases']} of the review's cases)") if r["onset_known"]
-         else f"{summary.NOT_REPORTED} (all {r['n_cases']} of the review's cases)"},
+        {"label": "Age at onset", "value": _onset(r)},
         {"label": "Runners in the review's own survey", "value": f"{c['survey_complaints']}; hip or thigh mentioned by "
                                                                   f"{c['survey_hip_thigh']} of {c['survey_complaints']}"},
     ]

@@ -118,8 +118,3 @@ def print_pages(site: Path, pages: Sequence[tuple[str, str]], site_url: str = ""
         server.shutdown()
         server.server_close()
     return out
-
-
-def print_page(site: Path, page: str = "summary/", site_url: str = "", date: str = "") -> bytes:
-    """One page to PDF (see print_pages)."""
-    return print_pages(site, [("page.pdf", page)], site_url, date)["page.pdf"]

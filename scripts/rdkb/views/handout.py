@@ -91,11 +91,10 @@ def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, An
         {"label": "Runners in the review's own survey", "value": f"{c['survey_complaints']}; hip or thigh mentioned by "
                                                                   f"{c['survey_hip_thigh']} of {c['survey_complaints']}"},
     ]
-    for key, label in (("returned-without-issues", "Surveyed runners back to training or racing without issues"),):
-        a = agg.get(key)
-        if a is not None:
-            rows.append({"label": label, "value": f"{a['stated']} of {a.get('denominator') or c['survey_complaints']} "
-                                                  "(as the review states it)"})
+    a = agg.get("returned-without-issues")
+    if a is not None:
+        rows.append({"label": "Surveyed runners back to training or racing without issues",
+                     "value": f"{a['stated']} of {a.get('denominator') or c['survey_complaints']} (as the review states it)"})
     return rows
 
 
@@ -173,11 +172,9 @@ def pages(ctx: Context) -> list[PagePlan]:
     lit_rels = list(ctx.view(literature.KIND).rels)
     handout_records = base + series_rels + lit_rels
     clinician_records = base + causes + series_rels + lit_rels
-    agg = ctx.view(survey.KIND).aggregates
     return [
         PagePlan(HANDOUT_PAGE, "handout.md.j2", {
             "h": v.figures, "fill_in": list(v.fill_in), "refs": [refs[k] for k in v.handout_refs],
-            "returned": agg.get("returned-without-issues"),
             "records": handout_records, "changed": ctx.newest(handout_records)},
             Nav("Executive summary", "Patient handout", "one printed page for a runner to take to the doctor, with space for "
                 "their own history"), since="0.6"),

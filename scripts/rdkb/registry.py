@@ -12,7 +12,7 @@ from typing import Any
 from rdkb.interop import hpo, phenopackets
 from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, reference, series, survey, table
 from rdkb.kinds.base import Kind
-from rdkb.views import charts, summary
+from rdkb.views import charts, handout, summary
 
 KINDS: tuple[Kind[Any], ...] = (
     reference.KIND,
@@ -30,6 +30,7 @@ KINDS: tuple[Kind[Any], ...] = (
     hpo.KIND,
     phenopackets.KIND,
     summary.KIND,
+    handout.KIND,
     charts.KIND,
 )
 

@@ -54,7 +54,7 @@ def check(ds: Dataset) -> list[Issue]:
 # Top-level names the build writes itself (pages and folders under build/docs); a test checks this covers them all.
 RESERVED_PAGES = frozenset({"index", "summary", "comparison", "claims", "errata", "complaints", "treatments", "references",
                             "downloads", "charts", "cases", "papers", "agents", "causes", "survey", "phenotypes", "data",
-                            "records", "schemas", "assets", "search", "404", "executive-summary",
+                            "records", "schemas", "assets", "search", "404", "executive-summary", "handout", "clinician-summary",
                             "literature", "series"})
 FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 

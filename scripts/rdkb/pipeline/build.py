@@ -1,4 +1,4 @@
-"""`build` is the four stages in a row: load -> validate -> derive -> render, then mkdocs (and the summary PDF).
+"""`build` is the four stages in a row: load -> validate -> derive -> render, then mkdocs (and the printed PDFs).
 
 This module only calls the stages in order; it neither computes page content nor writes files itself.
 """
@@ -68,7 +68,8 @@ def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: 
     msg = f"rendered {len(d.pages)} pages into {layout.build_docs} ({len(writer.changed_files)} files changed)"
     if run_mkdocs:
         t0 = time.perf_counter()
-        ok, out = run_mkdocs_build(layout, strict, pdf, date=d.context.newest(ds.changed))
+        prints = [(f.path, str(f.data)) for f in d.files if f.kind == "print"]  # planned in derive (exports)
+        ok, out = run_mkdocs_build(layout, strict, pdf, date=d.context.newest(ds.changed), prints=prints)
         timings["mkdocs"] = time.perf_counter() - t0
         if not ok:
             return BuildResult(True, "mkdocs build failed:\n" + out, issues, timings, len(d.pages))
@@ -78,8 +79,15 @@ def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: 
     return BuildResult(False, msg, issues, timings, len(d.pages))
 
 
+SITE_URL_ENV = "RDKB_SITE_URL"
+
+
 def site_url(layout: Layout) -> str:
-    """mkdocs.yml's site_url (empty when unset): the published address the summary PDF's links point to."""
+    """The published address the PDFs name and link to (empty when unknown): the environment variable RDKB_SITE_URL
+    when set (for a deploy), else mkdocs.yml's site_url. The one place it is read."""
+    env = os.environ.get(SITE_URL_ENV, "").strip()
+    if env:
+        return env
     m = re.search(r"(?m)^site_url:\s*['\"]?(https?://[^\s'\"]+)", layout.mkdocs_yml.read_text(encoding="utf-8"))
     return m.group(1) if m else ""
 
@@ -98,8 +106,11 @@ def build_lock(layout: Layout) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, date: str = "") -> tuple[bool, str]:
-    """mkdocs build into a fresh per-build folder, then swap it in: a failed build leaves site/ as it was."""
+def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, date: str = "",
+                     prints: list[tuple[str, str]] | None = None) -> tuple[bool, str]:
+    """mkdocs build into a fresh per-build folder, then swap it in: a failed build leaves site/ as it was.
+
+    With `pdf`, each planned (pdf name, page) of `prints` is printed from the fresh site and written beside it."""
     new_site = Path(tempfile.mkdtemp(prefix=".site-new-", dir=layout.build_dir))
     cmd = [sys.executable, "-m", "mkdocs", "build", "--config-file", str(layout.generated_mkdocs_yml), "--site-dir", str(new_site)]
     if strict:
@@ -110,20 +121,21 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, dat
         render.remove_tree(new_site)
         return False, proc.stdout + proc.stderr
     note = proc.stderr
-    if pdf:
+    if pdf and prints:
         from rdkb.pipeline import pdf as pdf_stage
 
         try:
             pdf_stage.chromium_path()
-        except pdf_stage.PdfError as exc:  # no Chromium: the site is built, only the PDF is skipped
-            note += (f"warning: {pdf_stage.SUMMARY_PDF} was not printed: {exc}\n"
-                     "  hint: install Debian's chromium (apt-get install chromium, as root) or run `make browser-deps`\n")
+        except pdf_stage.PdfError as exc:  # no Chromium: the site is built, only the PDFs are skipped
+            note += "".join(f"warning: {name} was not printed: {exc}\n" for name, _ in prints)
+            note += "  hint: install Debian's chromium (apt-get install chromium, as root) or run `make browser-deps`\n"
         else:
             try:
-                data = pdf_stage.print_page(new_site, "summary/", site_url=site_url(layout), date=date)
+                printed = pdf_stage.print_pages(new_site, prints, site_url=site_url(layout), date=date)
             except Exception as exc:  # Chromium present but failing: the build fails, site/ stays as it was
                 render.remove_tree(new_site)
-                return False, f"printing the executive summary to PDF failed: {exc}"
-            render.write_bytes(new_site / pdf_stage.SUMMARY_PDF, data)
+                return False, f"printing the pages to PDF failed: {exc}"
+            for name, data in printed.items():
+                render.write_bytes(new_site / name, data)
     render.swap_in(new_site, layout.site)
     return True, note

@@ -27,6 +27,7 @@ RELEASES = {
     "0.3": "Interoperability",
     "0.4": "Architecture",
     "0.5": "Evidence model",
+    "0.6": "Clinician experience and speed at scale",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -46,6 +47,22 @@ CHANGES = {
             "Living review: a documented literature search (protocol, every screened report, the flow), series records "
             "for each publication's cohort, case records for individually described patients since the review, and "
             "all-literature figures that never double-count reports suspected to share patients."],
+    "0.6": ["Print for your doctor: a one-page patient handout with space for the runner's own history, and a two-page "
+            "clinician summary (figures with denominators, red flags, differential and work-up, treatment responses kept in "
+            "their units, full citations), each printed to PDF; the PDFs link to the published site when its address is set "
+            "(site_url in mkdocs.yml, or RDKB_SITE_URL) and otherwise say that it is not configured; the printed executive "
+            "summary no longer lists record files.",
+            "A differential work-up page derived from the cause records: the review's leading candidate as the diagnosis being "
+            "confirmed, one row per alternative cause with the signs that separate it, the tests that check it and its rating "
+            "('not reported' where the records give none); printable. Cause records may carry sourced separating_signs.",
+            "The case table has a figures panel that follows its filters: each fact's share with its denominator and "
+            "not-reported count, age and duration distributions, and drugs with their responses, recomputed for the rows shown. "
+            "cases.json: each case gains treatments_status (reported / absent / not_reported).",
+            "Errata: a summary table, most clinically relevant first; each erratum has a title and the project's assessment of its "
+            "clinical relevance; quotes are located by the sections of the published pages, not by line numbers (rule E604).",
+            "Speed at scale: the search index holds each case page's title and key facts only (tables, case lists and footers are "
+            "left out), so it stays small at any size; make check parses on every core, builds line maps only for messages, and "
+            "replays its last result when nothing it reads has changed; make serve re-renders only the pages of edited cases."],
 }
 
 

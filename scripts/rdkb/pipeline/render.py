@@ -288,6 +288,8 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
                 writer.csv(f.path, *f.data)
             elif f.kind == "copy":
                 writer.copy(f.path, f.data)
+            elif f.kind == "print":  # a page printed to PDF after mkdocs (pipeline/build.py, pipeline/pdf.py)
+                continue
             elif f.kind == "schema":  # as editors and other tools need it: vocabulary enums filled in
                 writer.json(f.path, generated_schema(f.data) if f.data != "vocabulary.json" else vocabulary())
             else:

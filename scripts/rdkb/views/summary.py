@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdkb.kinds import case, cause, claim, literature, series, survey, table
-from rdkb.kinds.base import Context, Kind, Nav, PagePlan, Views
+from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.kinds.case import CaseView
 from rdkb.kinds.table import TablesView
 from rdkb.model import Dataset
@@ -179,4 +179,19 @@ def pages(ctx: Context) -> list[PagePlan]:
     return out
 
 
-KIND: Kind[SummaryView] = Kind(name="summary", derive=derive, pages=pages, description="site-wide figures, summary and comparison")
+def printed(pdf: str, page: str) -> OutFile:
+    """A page printed to PDF once the site is built (pipeline/build.py, pipeline/pdf.py); render writes nothing for it.
+    `page` is the page's Markdown path (e.g. summary.md); the OutFile holds the built page's URL path (summary/)."""
+    stem = page.removesuffix(".md")
+    return OutFile(pdf, "print", "" if stem == "index" else stem.removesuffix("/index") + "/")
+
+
+def _summary_pdf(ctx: Context) -> list[OutFile]:
+    return [printed("executive-summary.pdf", "summary.md")]
+
+
+KIND: Kind[SummaryView] = Kind(
+    name="summary", derive=derive, pages=pages,
+    exports=(Export("executive-summary.pdf", "PDF (A4, at most two pages)", "printed page",
+                    "the executive summary printed by Chromium with the site's print stylesheet", _summary_pdf, since="0.2"),),
+    description="site-wide figures, summary and comparison")

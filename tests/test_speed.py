@@ -174,3 +174,46 @@ def test_the_digest_covers_every_input_folder(kb):
             extra.unlink()
     assert inputs_digest(kb) == key
     assert load_mod.cache_version()  # the code is part of the key too (see test_security: keyed on the code)
+
+
+def test_serve_rerenders_only_the_edited_case_and_gives_the_full_build(kb):
+    """After an edit of one case record, the pages of other cases are left alone and the result equals a full build."""
+    from rdkb.pipeline.build import build
+
+    assert not build(kb, run_mkdocs=False, in_place=True).failed
+    p = kb.cases / "wu2006-4.yaml"
+    other = kb.build_docs / "cases" / "wu2006-5.md"
+    assert other.is_file()
+    marker = "Edited note for the serve test"
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text.replace("\nnotes:", f"\nnotes: {marker}\nold_notes:", 1) if "\nnotes:" in text else text + f"notes: {marker}\n",
+                 encoding="utf-8")
+    if "old_notes:" in p.read_text(encoding="utf-8"):  # keep the record valid: one notes field only
+        p.write_text(text.split("\nnotes:")[0] + f"\nnotes: {marker}\n", encoding="utf-8")
+    other.write_text(other.read_text(encoding="utf-8") + "\nleft alone\n", encoding="utf-8")
+    result = build(kb, run_mkdocs=False, in_place=True, changed_inputs=frozenset({"cases/wu2006-4.yaml"}))
+    assert not result.failed, result.message
+    assert marker in (kb.build_docs / "cases" / "wu2006-4.md").read_text(encoding="utf-8")
+    assert other.read_text(encoding="utf-8").endswith("\nleft alone\n")  # not re-rendered
+    # pages made from many records are re-rendered (the case index lists every case; it has no declared inputs)
+    assert (kb.build_docs / "cases" / "index.md").is_file()
+    # a full build changes nothing but the page that was altered by hand: the partial build was complete
+    full = build(kb, run_mkdocs=False, in_place=True)
+    assert not full.failed
+    assert "rendered" in full.message and "(1 files changed)" in full.message, full.message
+
+
+def test_serve_falls_back_to_a_full_render_unless_only_case_records_were_edited(kb):
+    from rdkb.tools.serve import _snapshot, changed_records
+
+    before = _snapshot(kb)
+    case = kb.cases / "wu2006-4.yaml"
+    edited = {**before, case: before[case] + 1}
+    assert changed_records(kb, before, edited) == frozenset({"cases/wu2006-4.yaml"})
+    bib = next(p for p in before if p.suffix == ".bib")
+    assert changed_records(kb, before, {**edited, bib: before[bib] + 1}) is None  # a site-wide input
+    assert changed_records(kb, before, {**before, kb.cases / "new-1.yaml": 1.0}) is None  # a case added
+    fewer = dict(before)
+    del fewer[case]
+    assert changed_records(kb, before, fewer) is None  # a case removed
+    assert changed_records(kb, before, before) == frozenset()

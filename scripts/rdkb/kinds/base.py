@@ -45,8 +45,11 @@ class PagePlan:
     template: str
     context: Mapping[str, Any]
     nav: Nav | None = None
-    since: str = ""
-    search: str = ""  # "boost" (ranked first: agents, cases) or "exclude" (kept out of the search index)  # release that introduced the page type (the Downloads page's changelog)
+    since: str = ""  # release that introduced the page type (the Downloads page's changelog)
+    search: str = ""  # "boost" (ranked first: agents, cases) or "exclude" (kept out of the search index)
+    # The input files this page is made from, besides the site-wide ones (bibliography, vocabulary, templates):
+    # `make serve` re-renders it only when one of them changed. None: made from many records, always re-rendered.
+    inputs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

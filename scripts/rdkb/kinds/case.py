@@ -436,7 +436,7 @@ def pages(ctx: Context) -> list[PagePlan]:
             "treatments_status": status_sentence(c.record.data.get("treatments", {}), "drug treatment", "a drug treatment"),
             "interventions_status": status_sentence(c.record.data.get("other_interventions", {}), "other intervention",
                                                     "any other intervention")},
-            since="0.1", search="boost"))
+            since="0.1", search="boost", inputs=(c.rel,)))
     out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
     for p in v.papers:

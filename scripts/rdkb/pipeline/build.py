@@ -36,12 +36,15 @@ class BuildResult:
 
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
-          progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False) -> BuildResult:
+          progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False,
+          changed_inputs: frozenset[str] | None = None) -> BuildResult:
+    """changed_inputs: see render.render (`make serve` after an edit of existing case records only)."""
     with build_lock(layout):
-        return _build(layout, run_mkdocs, strict, in_place, pdf)
+        return _build(layout, run_mkdocs, strict, in_place, pdf, changed_inputs)
 
 
-def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: bool) -> BuildResult:
+def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: bool,
+           changed_inputs: frozenset[str] | None = None) -> BuildResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     ds = load(layout)
@@ -61,7 +64,7 @@ def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: 
         d = derive(ds, vocabulary(), layout)
         timings["derive"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        writer = render.render(d, layout, in_place=in_place)
+        writer = render.render(d, layout, in_place=in_place, changed_inputs=changed_inputs)
         timings["render"] = time.perf_counter() - t0
     finally:
         gc.unfreeze()

@@ -173,6 +173,12 @@ class Writer:
         path.write_bytes(data)
         self.changed_files.append(relpath)
 
+    def keep(self, relpath: str) -> None:
+        """An in-place output left as it is (its inputs did not change): kept by publish."""
+        if not SAFE_OUTPUT.fullmatch(relpath) or ".." in relpath.split("/"):
+            raise ValueError(f"refusing an output outside the docs folder: {relpath[:80]!r}")
+        self.written.append(relpath)
+
     def text(self, relpath: str, content: str) -> None:
         self._put(relpath, content.encode("utf-8"))
 
@@ -260,14 +266,25 @@ def mkdocs_config(d: Derived, base: str = "../mkdocs.yml") -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callable[[int], None] | None = None) -> Writer:
-    """Stage 4: write every planned page and file of `d` into build/docs (atomically), and the generated MkDocs config."""
+def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callable[[int], None] | None = None,
+           changed_inputs: frozenset[str] | None = None) -> Writer:
+    """Stage 4: write every planned page and file of `d` into build/docs (atomically), and the generated MkDocs config.
+
+    changed_inputs (only with in_place, for `make serve`): the input files changed since the last render, when only
+    such files changed (no file added or removed, nothing site-wide). A page that declares its inputs and none of them
+    changed is left as it is on disk; every other page is rendered."""
+    if changed_inputs is not None and not in_place:
+        raise ValueError("changed_inputs needs in_place (the pages left alone must already be on disk)")
     env = make_env(layout.templates)
     writer = Writer(layout.build_docs, in_place=in_place)
     try:
         cache: dict[str, jinja2.Template] = {}
         common = dict(d.common)
         for i, page in enumerate(d.pages):
+            if changed_inputs is not None and page.inputs is not None and not changed_inputs.intersection(page.inputs) \
+                    and (writer.stage / page.path).is_file():
+                writer.keep(page.path)
+                continue
             if not page.template:  # a hand-written page: its text as written
                 writer.text(page.path, str(page.context["text"]))
                 continue

@@ -29,6 +29,25 @@ def _snapshot(layout: Layout) -> dict[Path, float]:
     return snap
 
 
+def changed_records(layout: Layout, before: dict[Path, float], now: dict[Path, float]) -> frozenset[str] | None:
+    """The case records edited between two snapshots, when that is all that happened (no file added or removed,
+    nothing but cases/ touched): then only their pages and the pages made from many records are re-rendered.
+    None means "re-render everything"."""
+    if before.keys() != now.keys():
+        return None
+    edited = [p for p in now if now[p] != before[p]]
+    rels = []
+    for p in edited:
+        try:
+            rel = p.relative_to(layout.root).as_posix()
+        except ValueError:
+            return None
+        if not (rel.startswith("cases/") and rel.endswith(".yaml")):
+            return None
+        rels.append(rel)
+    return frozenset(rels)
+
+
 def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3) -> int:
     result = build(layout, run_mkdocs=False, in_place=True)
     for issue in result.issues:
@@ -47,9 +66,10 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
             time.sleep(interval)
             now = _snapshot(layout)
             if now != before:
+                changed = changed_records(layout, before, now)
                 before = now
                 t0 = time.perf_counter()
-                result = build(layout, run_mkdocs=False, in_place=True)
+                result = build(layout, run_mkdocs=False, in_place=True, changed_inputs=changed)
                 errors = [i for i in result.issues if i.is_error]
                 for issue in errors:
                     print(issue.format(), file=sys.stderr)

@@ -854,3 +854,87 @@ def test_no_request_leaves_the_server(page, server):
     assert not foreign, f"requests to hosts other than {origin}:\n" + "\n".join(foreign)
     assert not BAD_RESPONSES, "failed responses:\n" + "\n".join(f"{s} {u}" for u, s in sorted(set(BAD_RESPONSES)))
 
+
+
+# ---------------------------------------------------------------- search ranking and first load (issues 14, 15)
+
+
+def _search(pg, term: str) -> list[str]:
+    """Type into Material's own search box; the result links, best first."""
+    box = pg.locator("input.md-search__input")
+    box.click()
+    box.fill(term)
+    pg.wait_for_function("() => document.querySelectorAll('.md-search-result__item').length > 0", timeout=15_000)
+    return pg.eval_on_selector_all(".md-search-result__item > a", "els => els.map(a => a.getAttribute('href'))")
+
+
+@pytest.mark.parametrize(("term", "expected"), [("botox", "agents/botulinum-toxin/"), ("L-dopa", "agents/levodopa/"),
+                                                ("levodopa", "agents/levodopa/"), ("botulinum toxin", "agents/botulinum-toxin/")])
+def test_search_ranks_the_agent_page_first_for_its_names(open_page, term, expected):
+    pg = open_page("")
+    links = _search(pg, term)
+    assert links and urlsplit(links[0]).path.rstrip("/").endswith(expected.rstrip("/")), (term, links[:5])
+
+
+def test_search_finds_tendon(open_page):
+    assert _search(open_page(""), "tendon")
+
+
+class _GzipHandler(_QuietHandler):
+    """Serves the site as static hosts do: text assets gzip-compressed on the fly (Content-Encoding: gzip)."""
+
+    def send_head(self):  # noqa: D401
+        import gzip
+        import io
+        import mimetypes
+
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if not path.is_file() or not (ctype.startswith("text/") or ctype in ("application/javascript", "application/json",
+                                                                             "image/svg+xml")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+FIRST_LOAD_BUDGET_KB = 250
+
+
+def test_home_page_first_load_is_within_budget_with_gzip(browser):
+    """Everything the home page makes the browser fetch on a first visit (search worker and index included),
+    as transferred from a gzip-serving server; the figure is kept in tests/artifacts/first-load.json."""
+    handler = functools.partial(_GzipHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        pg = context.new_page()
+        responses = []
+        pg.on("requestfinished", lambda req: responses.append(req))
+        pg.goto(f"http://127.0.0.1:{httpd.server_address[1]}/", wait_until="networkidle")
+        pg.wait_for_timeout(1500)  # the search worker fetches the index after load
+        sizes = {}
+        for req in responses:
+            s = req.sizes()
+            sizes[req.url] = s["responseBodySize"] + s["responseHeadersSize"]
+        total_kb = sum(sizes.values()) / 1000
+        assert any(u.endswith("search_index.json") for u in sizes), "the search index was not fetched: measure incomplete"
+        assert all(u.startswith(f"http://127.0.0.1:{httpd.server_address[1]}/") for u in sizes)
+        encoded = [u for u in sizes if u.endswith((".js", ".css", ".json", "/"))]
+        assert encoded
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "first-load.json").write_text(json.dumps({"total_kb": round(total_kb, 1), "requests": len(sizes),
+                                                               "by_url": {urlsplit(u).path: n for u, n in sorted(sizes.items())}},
+                                                              indent=2), encoding="utf-8")
+        assert total_kb <= FIRST_LOAD_BUDGET_KB, f"home page first load {total_kb:.0f} KB > {FIRST_LOAD_BUDGET_KB} KB"
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()

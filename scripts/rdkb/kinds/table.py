@@ -137,6 +137,16 @@ def cites(v: TablesView) -> list[Citation]:
     return out
 
 
+def title_aliases(name: str, spellings: tuple[str, ...] | list[str]) -> list[str]:
+    """Other names an agent's page title shows (so a search for "Botox" or "L-dopa" finds the agent first): the
+    sources' spellings, one per name regardless of case (the capitalised spelling preferred), without the name itself."""
+    by_lower: dict[str, str] = {}
+    for s in sorted(spellings, key=lambda x: (x.lower(), x == x.lower())):
+        if s.lower() != name.lower() and s.lower().replace("-", "") not in (k.replace("-", "") for k in by_lower):
+            by_lower[s.lower()] = s
+    return list(by_lower.values())
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     cases = ctx.view(case.KIND).cases
@@ -158,7 +168,8 @@ def pages(ctx: Context) -> list[PagePlan]:
     ]
     for a in v.agents:
         out.append(PagePlan(f"agents/{a['id']}.md", "agents/agent.md.j2", {
-            "a": a, "synonyms": list(v.synonyms.get(a["id"], ())), "treatments_rel": trel,
+            "a": a, "synonyms": list(v.synonyms.get(a["id"], ())), "aliases": title_aliases(a["name"], v.synonyms.get(a["id"], ())),
+            "treatments_rel": trel,
             "series_rows": list(ctx.view(series.KIND).by_agent.get(a["id"], ())),
             "changed": ctx.newest([trel] + [ct[0].rel for ct in a["case_treatments"]])}, since="0.1", search="boost"))
     return out

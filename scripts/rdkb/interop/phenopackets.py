@@ -189,7 +189,18 @@ def zip_bytes(files: list[tuple[str, str]]) -> bytes:
 
 
 
+_PACKETS: list[tuple[Context, list[tuple[str, str]]]] = []  # the last context's packets (two exports share them)
+
+
 def _packets(ctx: Context) -> list[tuple[str, str]]:
+    if _PACKETS and _PACKETS[0][0] is ctx:
+        return _PACKETS[0][1]
+    result = _compute_packets(ctx)
+    _PACKETS[:] = [(ctx, result)]
+    return result
+
+
+def _compute_packets(ctx: Context) -> list[tuple[str, str]]:
     from rdkb.kinds import case, reference
 
     cases = ctx.view(case.KIND)

@@ -456,7 +456,7 @@ def pages(ctx: Context) -> list[PagePlan]:
             "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",
             "series": list(ctx.view(series.KIND).by_paper.get(p["key"], ())),
-            "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1"))
+            "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1", inputs=tuple(c.rel for c in p["cases"])))
     return out
 
 

@@ -116,7 +116,10 @@ def yn(value: Any) -> str:
     return "not reported" if value is None else ("yes" if value else "no")
 
 
+@functools.lru_cache(maxsize=8)
 def make_env(template_dir: Path) -> jinja2.Environment:
+    """One environment per template folder for the process: `make serve` does not recompile the templates at every
+    save (Jinja reloads a template whose file changed)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         autoescape=True,

@@ -41,6 +41,7 @@ AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "refere
 TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
 # Pages whose tables must be readable at both sizes (tests/artifacts/screenshots/ gets each of them).
 LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/", "causes/workup/"]
+SCREENSHOT_ONLY_PAGES = ["errata/", "summary/", "handout/", "clinician-summary/", "literature/"]  # listed in the README
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PRINT_MIN_PX = 8 * 96 / 72  # 8pt
 
@@ -758,7 +759,7 @@ def test_table_screenshots(open_page):
     shots = ARTIFACTS / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     saved = []
-    for path in ["", *LAYOUT_PAGES]:
+    for path in ["", *LAYOUT_PAGES, *SCREENSHOT_ONLY_PAGES]:
         name = path.strip("/").replace("/", "-") or "home"
         for size, scheme in [("desktop", "light"), ("phone", "light"), ("desktop", "dark")]:
             pg = open_page(path, VIEWPORTS[size], scheme)

@@ -217,3 +217,34 @@ def test_serve_falls_back_to_a_full_render_unless_only_case_records_were_edited(
     del fewer[case]
     assert changed_records(kb, before, fewer) is None  # a case removed
     assert changed_records(kb, before, before) == frozenset()
+
+
+def test_serve_previews_an_edited_case_page_from_the_last_build_and_can_put_it_back(kb):
+    from rdkb.pipeline import render
+    from rdkb.pipeline.build import build
+    from rdkb.tools.serve import preview_cases
+
+    result = build(kb, run_mkdocs=False, in_place=True)
+    assert not result.failed and result.derived is not None
+    page = kb.build_docs / "cases" / "wu2006-4.md"
+    before = page.read_text(encoding="utf-8")
+    p = kb.cases / "wu2006-4.yaml"
+    original = p.read_text(encoding="utf-8")
+    marker = "Previewed note for the serve test"
+    p.write_text(original.split("\nnotes:")[0].rstrip("\n") + f"\nnotes: {marker}\n", encoding="utf-8")
+    restore = preview_cases(kb, result.derived, frozenset({"cases/wu2006-4.yaml"}))
+    assert set(restore) == {"cases/wu2006-4.yaml"}
+    assert marker in page.read_text(encoding="utf-8")
+    # what the full build renders for the same record is what the preview showed
+    full = build(kb, run_mkdocs=False, in_place=True, changed_inputs=frozenset({"cases/wu2006-4.yaml"}))
+    assert not full.failed
+    assert marker in page.read_text(encoding="utf-8")
+    # the last good page can be put back (serve does this when the full build fails)
+    render.render_pages(kb, restore.values(), result.derived.common)
+    assert page.read_text(encoding="utf-8") == before
+    # a record citing an unknown work, or failing its schema, is not previewed
+    p.write_text(original.replace("paper: wu2006", "paper: nosuchpaper2099"), encoding="utf-8")
+    assert preview_cases(kb, result.derived, frozenset({"cases/wu2006-4.yaml"})) == {}
+    p.write_text(original.replace("in_review: true", "in_review: maybe"), encoding="utf-8")
+    assert preview_cases(kb, result.derived, frozenset({"cases/wu2006-4.yaml"})) == {}
+    assert page.read_text(encoding="utf-8") == before

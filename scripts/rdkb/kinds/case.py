@@ -422,6 +422,16 @@ def cites(v: CasesView) -> list[Citation]:
     return out
 
 
+def case_page(c: CaseView) -> PagePlan:
+    """The page of one case: made from its record alone (with the site-wide bibliography and vocabulary)."""
+    return PagePlan(f"cases/{c.id}.md", "cases/case.md.j2", {
+        "c": c, "notes": c.record.data.get("notes", ""), "changed": c.changed,
+        "treatments_status": status_sentence(c.record.data.get("treatments", {}), "drug treatment", "a drug treatment"),
+        "interventions_status": status_sentence(c.record.data.get("other_interventions", {}), "other intervention",
+                                                "any other intervention")},
+        since="0.1", search="boost", inputs=(c.rel,))
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     refs = ctx.view(reference.KIND)
@@ -430,13 +440,7 @@ def pages(ctx: Context) -> list[PagePlan]:
                                                             "panel": panel_figures(v.panel, [c.id for c in v.cases]),
                                                             "panel_json": script_json(v.panel)},
                     Nav("Literature", "Cases", "every case, one row each, linking to a page per case", "Literature cases"), since="0.1")]
-    for c in v.cases:
-        out.append(PagePlan(f"cases/{c.id}.md", "cases/case.md.j2", {
-            "c": c, "notes": c.record.data.get("notes", ""), "changed": c.changed,
-            "treatments_status": status_sentence(c.record.data.get("treatments", {}), "drug treatment", "a drug treatment"),
-            "interventions_status": status_sentence(c.record.data.get("other_interventions", {}), "other intervention",
-                                                    "any other intervention")},
-            since="0.1", search="boost", inputs=(c.rel,)))
+    out += [case_page(c) for c in v.cases]
     out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
     for p in v.papers:

@@ -21,7 +21,7 @@ from pathlib import Path
 from rdkb.model import Issue
 from rdkb.paths import PACKAGE_DIR, Layout
 from rdkb.pipeline import render
-from rdkb.pipeline.derive import derive
+from rdkb.pipeline.derive import Derived, derive
 from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate, vocabulary
 
@@ -33,6 +33,7 @@ class BuildResult:
     issues: list[Issue] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     pages: int = 0
+    derived: Derived | None = field(default=None, repr=False)  # what was rendered (`make serve` previews from it)
 
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
@@ -79,7 +80,7 @@ def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: 
         msg += f"; built site into {layout.site}"
         if "warning: " in out and pdf:
             msg += "\n" + "\n".join(ln for ln in out.splitlines() if ln.startswith(("warning: ", "  hint: ")))
-    return BuildResult(False, msg, issues, timings, len(d.pages))
+    return BuildResult(False, msg, issues, timings, len(d.pages), d)
 
 
 SITE_URL_ENV = "RDKB_SITE_URL"

@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ from rdkb.pipeline.validate import generated_schema, vocabulary
 from rdkb.safetext import inert_title
 
 if TYPE_CHECKING:
+    from rdkb.kinds.base import PagePlan
     from rdkb.pipeline.derive import Derived
 
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()<>#!|&~\"'^:"}
@@ -267,6 +268,22 @@ def mkdocs_config(d: Derived, base: str = "../mkdocs.yml") -> str:
             lines.append(f"  - {json.dumps(section)}:")
             lines += [f"      - {json.dumps(title)}: {json.dumps(path)}" for title, path in items]
     return "\n".join(lines) + "\n"
+
+
+def render_pages(layout: Layout, pages: Iterable[PagePlan], common: Mapping[str, Any]) -> list[str]:
+    """Write a few pages straight into build/docs (`make serve`'s preview of an edited case, ahead of the full
+    re-render); returns the paths whose bytes changed."""
+    env = make_env(layout.templates)
+    changed = []
+    for page in pages:
+        if not SAFE_OUTPUT.fullmatch(page.path) or ".." in page.path.split("/"):
+            raise ValueError(f"refusing to write outside the docs folder: {page.path[:80]!r}")
+        text = with_title(env.get_template(page.template).render(page=page.path, **common, **page.context), page.search)
+        target = layout.build_docs / page.path
+        if not (target.is_file() and target.read_text(encoding="utf-8") == text):
+            write_text_if_changed(target, text)
+            changed.append(page.path)
+    return changed
 
 
 def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callable[[int], None] | None = None,

@@ -13,8 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from rdkb.kinds.base import PagePlan
 from rdkb.paths import PACKAGE_DIR, Layout
+from rdkb.pipeline import render
 from rdkb.pipeline.build import build
+from rdkb.pipeline.derive import Derived
 from rdkb.registry import input_folders
 
 
@@ -48,10 +51,35 @@ def changed_records(layout: Layout, before: dict[Path, float], now: dict[Path, f
     return frozenset(rels)
 
 
+def preview_cases(layout: Layout, last: Derived, rels: frozenset[str]) -> dict[str, PagePlan]:
+    """The pages of edited case records, rendered at once from the last good build (its bibliography, vocabulary and
+    templates) ahead of the full re-render, which then updates the tables and counts. Only a record that parses and
+    passes its schema and whose bib keys all exist is previewed; a later full build that fails puts the last good
+    pages back. Returns the last good page plans of the previewed cases (to restore them), by rel."""
+    from rdkb.kinds import case, reference
+    from rdkb.pipeline.load import load_record
+    from rdkb.pipeline.validate import schema_issues
+
+    refs = last.context.view(reference.KIND)
+    old = {p.inputs[0]: p for p in last.pages if p.template == "cases/case.md.j2" and p.inputs}
+    plans, restore = [], {}
+    for rel in sorted(rels):
+        rec, issues = load_record(layout.root / rel, case.KIND.name, layout.root)
+        if rec is None or rel not in old or any(i.is_error for i in issues) or schema_issues(rec):
+            return {}
+        if not reference.cited_key_set(rec.data) <= set(refs.by_key):
+            return {}
+        plans.append(case.case_page(case.case_view(rec, refs, last.context.vocab, last.context.changed.get(rel, ""))))
+        restore[rel] = old[rel]
+    render.render_pages(layout, plans, last.common)
+    return restore
+
+
 def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3) -> int:
     result = build(layout, run_mkdocs=False, in_place=True)
     for issue in result.issues:
         print(issue.format(), file=sys.stderr)
+    last = result.derived
     env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
     server = subprocess.Popen([sys.executable, "-m", "rdkb.tools.mkdocs_serve", "serve", "--dev-addr", address, "--config-file",
                                str(layout.generated_mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
@@ -69,10 +97,18 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
                 changed = changed_records(layout, before, now)
                 before = now
                 t0 = time.perf_counter()
+                previewed = preview_cases(layout, last, changed) if changed and last is not None else {}
+                if previewed:
+                    print(f"[rdkb serve] previewed {', '.join(sorted(previewed))} in {time.perf_counter() - t0:.2f}s",
+                          file=sys.stderr)
                 result = build(layout, run_mkdocs=False, in_place=True, changed_inputs=changed)
                 errors = [i for i in result.issues if i.is_error]
                 for issue in errors:
                     print(issue.format(), file=sys.stderr)
+                if result.failed and previewed and last is not None:  # the served pages go back to the last good build
+                    render.render_pages(layout, previewed.values(), last.common)
+                if not result.failed:
+                    last = result.derived
                 state = "not re-rendered (fix the errors above)" if result.failed else result.message
                 print(f"[rdkb serve] {state} in {time.perf_counter() - t0:.2f}s", file=sys.stderr)
     except KeyboardInterrupt:

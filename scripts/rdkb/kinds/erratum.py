@@ -27,6 +27,7 @@ E604 = declare("E604", "a locator that gives a line of the project's unpublished
 # Narrow on purpose: only the private copy's line numbers ("line 12 of the source text", "lines 122-123 of the source
 # text"), not every locator that contains the word "line" (e.g. "The bottom line: ...").
 LINE_LOCATOR = re.compile(r"\blines?\s+\d+(?:\s*[-–]\s*\d+)?\s+of\s+the\s+source\s+text\b", re.IGNORECASE)
+_SOURCE_TEXT = re.compile(rb"(?i)source\s+text")
 VOCAB = "clinical_relevance"  # the vocabulary.json list of relevance levels
 
 
@@ -85,6 +86,8 @@ def check(ds: Dataset) -> list[Issue]:
     for rec in ds.all_records():
         key = f"line-locator:{rec.digest}" if rec.digest and ds.cache else ""
         hit = ds.cache.get(key) if key else None
+        if hit is None and rec.raw and b"\\" not in rec.raw and not _SOURCE_TEXT.search(rec.raw):
+            hit = False  # the file's bytes cannot spell such a locator (no escapes, no "source text"): no walk
         if hit is None:
             hit = _has_line_locator(rec.data)
             if key:

@@ -161,6 +161,11 @@ def _convert(node: yaml.Node, path: DocPath, lines: dict[DocPath, int], seen: se
     if isinstance(node, yaml.SequenceNode):
         return [_convert(child, path + (i,), lines, seen) for i, child in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
+    return _scalar(node)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """A scalar of an allowed tag as plain data: int, finite float, bool, None, else text (dates stay strings)."""
     tag = node.tag
     if tag == _YAML + "int":
         return _CONSTRUCTOR.construct_yaml_int(node)
@@ -171,7 +176,7 @@ def _convert(node: yaml.Node, path: DocPath, lines: dict[DocPath, int], seen: se
         return _CONSTRUCTOR.construct_yaml_bool(node)
     if tag == _YAML + "null":
         return None
-    return str(node.value)  # str, timestamp (dates stay strings)
+    return str(node.value)
 
 
 class _Fallback(Exception):
@@ -230,16 +235,7 @@ def _fast_convert(node: yaml.Node, depth: int) -> Any:
         return [_fast_convert(child, depth + 1) for child in node.value]
     if tag not in _ALLOWED_TAGS or node.__class__ is not _ScalarNode:
         raise _Fallback
-    if tag == _YAML + "int":
-        return _CONSTRUCTOR.construct_yaml_int(node)
-    if tag == _YAML + "float":
-        value = _CONSTRUCTOR.construct_yaml_float(node)
-        return value if math.isfinite(value) else str(node.value)
-    if tag == _YAML + "bool":
-        return _CONSTRUCTOR.construct_yaml_bool(node)
-    if tag == _YAML + "null":
-        return None
-    return str(node.value)
+    return _scalar(node)
 
 
 def parse_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue]]:

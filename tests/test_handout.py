@@ -187,7 +187,7 @@ def test_every_figure_on_the_handout_is_the_summary_views_value(published):
         "survey_hip_thigh": c["survey_hip_thigh"], "survey_runners": c["survey_complaints"],
         "parkinsons": f["review"]["parkinsons"]["yes"],
     }
-    shown = re.findall(r'<span class="kb-fig" data-fig="([^"]+)">([^<]*)</span>', _page_html(published, "handout"))
+    shown = re.findall(r'<span class="kb-value" data-fig="([^"]+)">([^<]*)</span>', _page_html(published, "handout"))
     assert {html.unescape(k) for k, _ in shown} == set(expected)
     for key, value in shown:
         assert html.unescape(value) == str(expected[html.unescape(key)]), key

@@ -224,7 +224,8 @@ def test_serve_previews_an_edited_case_page_from_the_last_build_and_can_put_it_b
     from rdkb.pipeline.build import build
     from rdkb.tools.serve import preview_cases
 
-    result = build(kb, run_mkdocs=False, in_place=True)
+    assert build(kb, run_mkdocs=False, in_place=True).derived is None  # freed unless asked for
+    result = build(kb, run_mkdocs=False, in_place=True, keep_derived=True)
     assert not result.failed and result.derived is not None
     page = kb.build_docs / "cases" / "wu2006-4.md"
     before = page.read_text(encoding="utf-8")

@@ -38,10 +38,14 @@ class BuildResult:
 
 def build(layout: Layout, run_mkdocs: bool = True, strict: bool = True,
           progress: Callable[[str], None] | None = None, in_place: bool = False, pdf: bool = False,
-          changed_inputs: frozenset[str] | None = None) -> BuildResult:
-    """changed_inputs: see render.render (`make serve` after an edit of existing case records only)."""
+          changed_inputs: frozenset[str] | None = None, keep_derived: bool = False) -> BuildResult:
+    """changed_inputs: see render.render (`make serve` after an edit of existing case records only).
+    keep_derived: return what was rendered (`make serve` previews from it; otherwise it is freed with the build)."""
     with build_lock(layout):
-        return _build(layout, run_mkdocs, strict, in_place, pdf, changed_inputs)
+        result = _build(layout, run_mkdocs, strict, in_place, pdf, changed_inputs)
+    if not keep_derived:
+        result.derived = None
+    return result
 
 
 def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: bool,

@@ -22,13 +22,27 @@ from rdkb.registry import input_folders
 
 
 def _snapshot(layout: Layout) -> dict[Path, float]:
+    """path -> mtime of every file under the input folders (os.scandir: cheap enough to poll 10,000 records)."""
     snap: dict[Path, float] = {}
+
+    def walk(folder: str) -> None:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    walk(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    snap[Path(e.path)] = e.stat(follow_symlinks=False).st_mtime
+            except OSError:
+                continue
+
     for name in input_folders():
         folder = layout.root / name
-        if folder.is_dir():
-            for p in folder.rglob("*"):
-                if p.is_file():
-                    snap[p] = p.stat().st_mtime
+        if folder.is_dir() and not folder.is_symlink():
+            walk(str(folder))
     return snap
 
 
@@ -76,7 +90,7 @@ def preview_cases(layout: Layout, last: Derived, rels: frozenset[str]) -> dict[s
 
 
 def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3) -> int:
-    result = build(layout, run_mkdocs=False, in_place=True)
+    result = build(layout, run_mkdocs=False, in_place=True, keep_derived=True)
     for issue in result.issues:
         print(issue.format(), file=sys.stderr)
     last = result.derived
@@ -101,7 +115,7 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
                 if previewed:
                     print(f"[rdkb serve] previewed {', '.join(sorted(previewed))} in {time.perf_counter() - t0:.2f}s",
                           file=sys.stderr)
-                result = build(layout, run_mkdocs=False, in_place=True, changed_inputs=changed)
+                result = build(layout, run_mkdocs=False, in_place=True, changed_inputs=changed, keep_derived=True)
                 errors = [i for i in result.issues if i.is_error]
                 for issue in errors:
                     print(issue.format(), file=sys.stderr)

@@ -38,7 +38,7 @@ browser-deps:
 
 test: $(STAMP) browser-deps lint
 	$(PY) -m rdkb --quiet-warnings build
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 lint: $(STAMP)
 	$(PY) -m ruff check scripts tests

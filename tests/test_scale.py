@@ -77,7 +77,7 @@ def test_templates_are_compiled_once_per_build(kb, monkeypatch):
 def test_benchmark_runs_at_small_n_and_reports_every_measure():
     from rdkb.tools.bench import format_report, median_row
 
-    row = bench_one(12)
+    row = bench_one(12, bare=True)
     for key in ("load_s", "validate_s", "derive_s", "render_s", "mkdocs_s", "bare_mkdocs_s", "check_cold_s", "check_warm_s",
                 "peak_rss_ours_mb", "peak_rss_mkdocs_mb", "check_peak_mb", "output_mb", "case_page_kb", "search_index_mb",
                 "search_index_gzip_mb", "render_ms_per_case"):
@@ -124,3 +124,13 @@ def test_synthetic_records_are_schema_valid(tmp_path: Path):
 
     layout = make_kb(tmp_path / "kb", 40)
     assert [i for i in validate(load(layout)) if i.is_error] == []
+
+
+def test_synthetic_bibliography_stays_under_its_limit_at_any_size(tmp_path):
+    """30,000 synthetic cases once failed E309 (bibliography over 1 MiB): papers are capped, cases per paper grow."""
+    from rdkb.tools import bench
+
+    layout = make_kb(tmp_path / "kb", 40)
+    small = (layout.bib / "references.bib").stat().st_size
+    per_entry = (small - (Path(__file__).resolve().parent.parent / "bib" / "references.bib").stat().st_size) / 10
+    assert per_entry * bench.MAX_SYNTHETIC_PAPERS + small < 1024 * 1024

@@ -863,10 +863,16 @@ def test_no_request_leaves_the_server(page, server):
 
 def _search(pg, term: str) -> list[str]:
     """Type into Material's own search box; the result links, best first."""
+    pg.wait_for_load_state("networkidle")  # the search worker has fetched the index (a query typed earlier is dropped)
     box = pg.locator("input.md-search__input")
     box.click()
-    box.fill(term)
-    pg.wait_for_function("() => document.querySelectorAll('.md-search-result__item').length > 0", timeout=15_000)
+    pg.wait_for_function("() => !/Initializing/i.test(document.querySelector('.md-search-result__meta')?.textContent || '')",
+                         timeout=60_000)
+    box.press_sequentially(term, delay=30)
+    last = re.split(r"[\s\-]+", term.lower())[-1]  # results for the whole term carry it in their ?h= highlight
+    pg.wait_for_function("(w) => { const a = document.querySelector('.md-search-result__item > a');"
+                         " return !!a && decodeURIComponent(a.getAttribute('href')).toLowerCase().includes(w); }",
+                         arg=last, timeout=60_000)
     return pg.eval_on_selector_all(".md-search-result__item > a", "els => els.map(a => a.getAttribute('href'))")
 
 

@@ -71,9 +71,10 @@ def test_hand_written_duplicates_tags_and_aliases_take_the_full_path():
 
 def test_clean_records_get_their_line_map_only_when_asked(kb):
     ds = load(kb, use_cache=False)
-    cases = ds.of("case")
-    assert cases and all(rec.lines is None for rec in cases)  # nothing tracked lines while loading
-    rec = cases[0]
+    # records the fast path takes (no '&', '*', '!', '---', '? ' in the file) track no lines while loading
+    fast = [rec for rec in ds.of("case") if parse_record(rec.path.read_bytes(), rec.rel)[1] is None]
+    assert fast and all(rec.lines is None for rec in fast)
+    rec = fast[0]
     field = next(k for k, v in rec.data.items() if isinstance(v, dict))
     full = parse_yaml_bytes(rec.path.read_bytes(), rec.rel)[1]
     assert rec.line((field, "status")) == full[(field, "status")]

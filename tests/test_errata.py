@@ -169,29 +169,20 @@ def test_relevance_levels_come_from_the_vocabulary(tmp_path):
     committed = json.loads((SCHEMA_DIR / "errata.schema.json").read_text(encoding="utf-8"))["$defs"]
     assert "enum" not in committed["relevanceLevel"], "the levels live in vocabulary.json only"
     assert generated_schema("errata.schema.json")["$defs"]["relevanceLevel"]["enum"] == LEVELS
-    kb = copy_fixture_kb(tmp_path / "kb")
-    path = kb.root / "errata" / "review-errata.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"(clinical_relevance:\n      level: )\w+", r"\1critical", text, count=1), encoding="utf-8")
+    kb = _fixture_with_errata_edit(tmp_path, r"(clinical_relevance:\n      level: )\w+", r"\1critical")
     issues = [i for i in validate(load(kb)) if i.is_error]
     assert [i.rule for i in issues] == ["E103"] and "critical" in issues[0].message
 
 
 def test_an_erratum_without_relevance_is_refused(tmp_path):
-    kb = copy_fixture_kb(tmp_path / "kb")
-    path = kb.root / "errata" / "review-errata.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"    clinical_relevance:\n      level: \w+\n      reason: .*\n", "", text, count=1), encoding="utf-8")
+    kb = _fixture_with_errata_edit(tmp_path, r"    clinical_relevance:\n      level: \w+\n      reason: .*\n", "")
     issues = [i for i in validate(load(kb)) if i.is_error]
     assert [i.rule for i in issues] == ["E104"] and "clinical_relevance" in issues[0].message
 
 
 def test_hostile_title_is_inert(tmp_path):
-    kb = copy_fixture_kb(tmp_path / "kb")
-    path = kb.root / "errata" / "review-errata.yaml"
-    text = path.read_text(encoding="utf-8")
     hostile = "<script>alert(1)</script> [x](javascript:alert(1)) {#evil}"
-    path.write_text(re.sub(r"^    title: .*$", "    title: '" + hostile + "'", text, count=1, flags=re.M), encoding="utf-8")
+    kb = _fixture_with_errata_edit(tmp_path, r"^    title: .*$", "    title: '" + hostile + "'", re.M)
     assert not build(kb, run_mkdocs=False).failed
     page = (kb.build_docs / "errata.md").read_text(encoding="utf-8")
     assert "<script>" not in page and "](javascript" not in page and "{#evil}" not in page
@@ -239,3 +230,11 @@ def test_summary_table_links_reach_the_items(open_page):  # noqa: F811
     top = pg.evaluate(f"() => document.getElementById('{last}').getBoundingClientRect().top")
     assert 0 <= top < VIEWPORTS["desktop"]["height"] / 2
     assert not pg.errors, pg.errors
+
+
+def _fixture_with_errata_edit(tmp_path, pattern: str, replacement: str, flags: int = 0):
+    """The fixture knowledge base with the first match of `pattern` in its errata file replaced."""
+    kb = copy_fixture_kb(tmp_path / "kb")
+    path = kb.root / "errata" / "review-errata.yaml"
+    path.write_text(re.sub(pattern, replacement, path.read_text(encoding="utf-8"), count=1, flags=flags), encoding="utf-8")
+    return kb

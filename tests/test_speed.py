@@ -17,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdkb import parallel
+from rdkb.paths import Layout
 from rdkb.pipeline import load as load_mod
-from rdkb.pipeline.load import inputs_digest, load, parse_record, parse_yaml_bytes
+from rdkb.pipeline import memo as check_memo
+from rdkb.pipeline.load import load, parse_record, parse_yaml_bytes
 from rdkb.pipeline.validate import validate
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -119,6 +121,12 @@ def test_parallel_load_and_validate_match_sequential(kb, monkeypatch):
     assert any(i.rule == "E003" for i in sequential[1]) and any(i.rule == "E102" for i in sequential[1])
 
 
+def inputs_digest(kb: Layout) -> str:
+    from rdkb.registry import input_folders
+
+    return check_memo.inputs_digest(kb.root, sorted(input_folders()), kb.mkdocs_yml)
+
+
 def _check(root: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rdkb", "--root", str(root), "check"], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(SCRIPTS), **(env or {})}, check=False, timeout=300)
@@ -160,6 +168,83 @@ def test_a_forged_check_memo_is_ignored(kb):
     kb.check_memo_file.write_text("0" * 64 + "\n" + body, encoding="utf-8")
     proc = _check(kb.root)
     assert proc.returncode == 1 and "E102" in proc.stderr
+
+
+def _settle() -> None:
+    """Let the fixture's files age past the stat key's trust margin (their ctime cannot be set back)."""
+    import time
+
+    time.sleep(check_memo.FINE_MARGIN_NS / 1e9 * 3)
+
+
+def test_a_replayed_check_stats_the_inputs_and_reads_no_record(kb, monkeypatch):
+    import builtins
+
+    _settle()
+    first = _check(kb.root)
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        assert "/cases/" not in str(file), f"the replay read {file}"
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    memo, stat_key, key = check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)
+    monkeypatch.undo()
+    assert memo is not None and stat_key and memo["stat_key"] == stat_key and key == ""
+    assert _check(kb.root).stderr == first.stderr
+
+
+def test_a_replayed_check_imports_no_parser_schema_or_template_code(kb):
+    _settle()
+    _check(kb.root)
+    code = ("import sys; from rdkb.cli import main; rc = main(['--root', sys.argv[1], 'check']); "
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'fastjsonschema', 'jinja2', 'rdkb.registry', 'rdkb.pipeline.load') "
+            "if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, str(kb.root)], capture_output=True, text=True, check=False, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(SCRIPTS)})
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_a_touched_but_unchanged_input_replays_and_a_same_size_edit_reruns(kb):
+    _settle()
+    first = _check(kb.root)
+    p = kb.cases / "wu2006-4.yaml"
+    text = p.read_text()
+    p.write_text(text)  # same bytes, new stat: the content key decides, and the memo learns the new stat
+    _settle()
+    memo, stat_key, _ = check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)
+    assert memo is not None and memo["stat_key"] != stat_key
+    assert _check(kb.root).stderr == first.stderr
+    memo, stat_key, key = check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)
+    assert memo is not None and memo["stat_key"] == stat_key and key == ""
+    edited = text.replace("in_review: true", "in_review: ture")
+    assert len(edited) == len(text) and edited != text
+    p.write_text(edited)
+    third = _check(kb.root)
+    assert third.returncode == 1 and "cases/wu2006-4.yaml" in third.stderr and "E102" in third.stderr
+
+
+def test_the_stat_key_is_not_trusted_for_a_file_changed_just_now(kb):
+    from rdkb.registry import input_folders
+
+    _settle()
+    folders = sorted(input_folders())
+    assert check_memo.fingerprint(kb.root, folders, kb.mkdocs_yml)
+    p = kb.cases / "wu2006-4.yaml"
+    p.write_text(p.read_text())
+    assert check_memo.fingerprint(kb.root, folders, kb.mkdocs_yml) == ""
+
+
+def test_a_memo_of_other_code_or_another_day_is_not_replayed(kb, monkeypatch):
+    _settle()
+    _check(kb.root)
+    assert check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)[0] is not None
+    monkeypatch.setenv("RDKB_TODAY", "2099-01-01")
+    assert check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)[0] is None
+    monkeypatch.delenv("RDKB_TODAY")
+    monkeypatch.setattr(check_memo, "cache_version", lambda: "other-code")
+    assert check_memo.replay(kb.root, kb.check_memo_file, kb.mkdocs_yml)[0] is None
 
 
 def test_the_digest_covers_every_input_folder(kb):

@@ -25,22 +25,31 @@ def _print_issues(issues: list, stream=None) -> tuple[int, int]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from rdkb.model import Issue
-    from rdkb.pipeline.load import inputs_digest, load, read_check_memo
-    from rdkb.pipeline.render import write_cache, write_check_memo
-    from rdkb.pipeline.validate import validate
+    from rdkb.pipeline import memo as check_memo
 
     layout = _layout(args)
-    key = inputs_digest(layout)
-    memo = read_check_memo(layout, key)
+    memo, stat_key, key = check_memo.replay(layout.root, layout.check_memo_file, layout.mkdocs_yml)
     if memo is not None:  # nothing read by the check changed since the last one: the same result, without re-checking
         issues = [Issue(*i) for i in memo["issues"]]
         counts = str(memo["summary"])
+        if memo.get("stat_key") != stat_key:  # the files were touched, not changed: remember their new stat
+            from rdkb.pipeline.render import write_check_memo
+
+            write_check_memo(layout.check_memo_file, {**memo, "stat_key": stat_key})
     else:
+        from rdkb.pipeline.load import load
+        from rdkb.pipeline.render import write_cache, write_check_memo
+        from rdkb.pipeline.validate import validate
+        from rdkb.registry import input_folders
+
+        folders = sorted(input_folders())
+        stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
+        key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml)
         ds = load(layout)
         issues = validate(ds)
         write_cache(layout.cache_file, ds.cache)
         counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items()) + f", {len(ds.references)} references"
-        write_check_memo(layout.check_memo_file, key, issues, counts)
+        write_check_memo(layout.check_memo_file, check_memo.new_memo(key, stat_key, folders, issues, counts))
     if args.quiet_warnings:
         issues = [i for i in issues if i.is_error]
     n_err, n_warn = _print_issues(issues)

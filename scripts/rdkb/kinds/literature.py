@@ -8,13 +8,13 @@ relation with its reason; figures that count patients across reports show a rang
 from __future__ import annotations
 
 import datetime
-import os
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
+from rdkb.pipeline.memo import today
 from rdkb.rules import declare
 
 W701 = declare("W701", "the last literature search is more than 12 months old",
@@ -32,15 +32,6 @@ EXCLUSIONS = {
     "not-dystonia": "not a dystonia",
     "no-patient-report": "reports no patient",
 }
-
-
-def today() -> datetime.date:
-    """Today, or RDKB_TODAY (YYYY-MM-DD) so that tests never depend on the real date."""
-    fixed = os.environ.get("RDKB_TODAY", "")
-    try:
-        return datetime.date.fromisoformat(fixed) if fixed else datetime.date.today()
-    except ValueError:
-        return datetime.date.today()
 
 
 def _date(text: Any) -> datetime.date | None:

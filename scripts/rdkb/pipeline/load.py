@@ -21,6 +21,7 @@ from yaml.constructor import SafeConstructor
 
 from rdkb.model import SEVERITY_WARNING, Dataset, DocPath, Issue, Record
 from rdkb.paths import Layout
+from rdkb.pipeline.memo import cache_version, sign_cache
 from rdkb.rules import declare
 
 MAX_RECORD_BYTES = 64 * 1024
@@ -290,46 +291,6 @@ def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], lis
                                             "check the file is plain YAML")]
 
 
-@functools.cache
-def cache_version() -> str:
-    """The cache is keyed on the code, the schemas and the vocabulary too: a rule change is never hidden by a warm cache."""
-    from rdkb.paths import PACKAGE_DIR
-
-    h = hashlib.sha256(b"rdkb-cache-3")
-    for p in sorted(PACKAGE_DIR.rglob("*")):
-        if p.suffix in (".py", ".json") and p.is_file() and "data" not in p.relative_to(PACKAGE_DIR).parts:
-            h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:24]
-
-
-def _cache_key() -> bytes:
-    """A per-user secret (outside the repository) that signs the cache: a cache file committed to the repo is ignored."""
-    import os
-    import secrets
-
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rdkb"
-    path = base / "cache-key"
-    try:
-        return path.read_bytes()
-    except OSError:
-        try:
-            base.mkdir(parents=True, exist_ok=True)
-            key = secrets.token_hex(32).encode()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(key)
-            return key
-        except OSError:
-            return path.read_bytes() if path.exists() else b""
-
-
-def sign_cache(body: str) -> str:
-    import hmac
-
-    key = _cache_key()
-    return hmac.new(key, body.encode("utf-8"), "sha256").hexdigest() if key else ""
-
-
 def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None,
                 parsed: dict[str, Any] | None = None) -> tuple[Record | None, list[Issue]]:
     """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed; `parsed`
@@ -407,67 +368,6 @@ def read_cache(path: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) and data.get("version") == fresh["version"] else fresh
     except (OSError, ValueError, KeyError, TypeError):
         return fresh
-
-
-def inputs_digest(layout: Layout) -> str:
-    """One hash of everything `make check` reads: every file of every input folder (by content; links by name only,
-    never followed), the code, schemas and vocabulary, and today's date (W701 depends on it). Equal digests mean
-    equal check results, so a second `make check` over unchanged files can print the first one's result."""
-    import os
-
-    from rdkb.kinds.literature import today
-    from rdkb.registry import input_folders
-
-    h = hashlib.sha256(f"rdkb-check-1\0{cache_version()}\0{today().isoformat()}\0".encode())
-    sha1 = hashlib.sha1
-
-    def walk(folder: str, rel: str) -> None:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            h.update(b"?")
-            return
-        for e in entries:
-            name = rel + "/" + e.name
-            h.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
-            if e.is_symlink():
-                h.update(b"L")
-            elif e.is_dir():
-                walk(e.path, name)
-            else:
-                try:
-                    with open(e.path, "rb") as fh:
-                        h.update(sha1(fh.read()).digest())
-                except OSError:
-                    h.update(b"?")
-
-    for name in sorted(input_folders()):
-        top = layout.root / name
-        h.update(b"\1" + name.encode())
-        if top.is_symlink():
-            h.update(b"L")
-        elif top.is_dir():
-            walk(str(top), name)
-        else:
-            h.update(b"F" + top.read_bytes() if top.is_file() else b"-")
-    if layout.mkdocs_yml.is_file():
-        h.update(b"\2" + layout.mkdocs_yml.read_bytes())
-    return h.hexdigest()
-
-
-def read_check_memo(layout: Layout, key: str) -> dict[str, Any] | None:
-    """The signed result of the last `make check` (build/cache/check.json) when it was over the same inputs."""
-    import hmac
-    import json
-
-    try:
-        mac, _, body = layout.check_memo_file.read_text(encoding="utf-8").partition("\n")
-        if not mac or not hmac.compare_digest(mac, sign_cache(body)):
-            return None
-        memo = json.loads(body)
-        return memo if isinstance(memo, dict) and memo.get("key") == key else None
-    except (OSError, ValueError, TypeError):
-        return None
 
 
 def rel_path(path: Path, root: Path) -> str:

@@ -28,7 +28,6 @@ import jinja2
 from markupsafe import Markup
 
 from rdkb.paths import Layout
-from rdkb.pipeline.validate import generated_schema, vocabulary
 from rdkb.safetext import inert_title
 
 if TYPE_CHECKING:
@@ -328,6 +327,8 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
             elif f.kind == "print":  # a page printed to PDF after mkdocs (pipeline/build.py, pipeline/pdf.py)
                 continue
             elif f.kind == "schema":  # as editors and other tools need it: vocabulary enums filled in
+                from rdkb.pipeline.validate import generated_schema, vocabulary  # here: a replayed check imports render
+
                 writer.json(f.path, generated_schema(f.data) if f.data != "vocabulary.json" else vocabulary())
             else:
                 raise ValueError(f"unknown file kind {f.kind!r} for {f.path}")
@@ -361,18 +362,17 @@ def write_cache(path: Path, cache: dict[str, Any]) -> None:
     """Persist the content-addressed parse/validation cache atomically (only when something new was added)."""
     if not cache.pop("dirty", False):
         return
-    from rdkb.pipeline.load import sign_cache
+    from rdkb.pipeline.memo import sign_cache
 
     body = json.dumps(cache, ensure_ascii=False, separators=(",", ":"))
     write_text_if_changed(path, sign_cache(body) + "\n" + body)  # the signature's line, then the JSON body
 
 
-def write_check_memo(path: Path, key: str, issues: list[Any], summary: str) -> None:
-    """The result of a whole `make check`, keyed on the digest of its inputs (signed like the cache)."""
-    from rdkb.pipeline.load import sign_cache
+def write_check_memo(path: Path, memo: dict[str, Any]) -> None:
+    """The result of a whole `make check` (memo.new_memo), signed like the cache."""
+    from rdkb.pipeline.memo import sign_cache
 
-    body = json.dumps({"key": key, "summary": summary, "issues": [[i.path, i.line, i.rule, i.message, i.hint, i.severity]
-                                                                   for i in issues]}, ensure_ascii=False)
+    body = json.dumps(memo, ensure_ascii=False)
     write_text_if_changed(path, sign_cache(body) + "\n" + body)
 
 

@@ -24,7 +24,7 @@ class _FakeServer:
     def __init__(self) -> None:
         self._epoch_cond = threading.Condition()
         self._wanted_epoch = 5
-        self._visible_epoch = 1
+        self._visible_epoch = 1  # a running rebuild started at epoch 5 (wanted) and has not announced it
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def hooked(tmp_path, monkeypatch):
     from mkdocs.livereload import LiveReloadServer
 
     for obj, name in ((build_mod, "_populate_page"), (build_mod, "_build_page"), (serve_mod, "build"),
-                      (LiveReloadServer, "__init__")):
+                      (LiveReloadServer, "__init__"), (LiveReloadServer, "watch")):
         monkeypatch.setattr(obj, name, getattr(obj, name))  # restored after the test: the hooks are process-wide
     kb = copy_fixture_kb(tmp_path / "kb")
     assert not build(kb, run_mkdocs=False).failed
@@ -79,7 +79,7 @@ def test_an_edited_page_is_rebuilt_alone_and_equals_the_full_build(hooked, tmp_p
     assert done == ["cases/bozi2003-2.md"]
     assert "Quick-page-marker" in page.read_text(encoding="utf-8")
     assert (other.read_bytes(), other.stat().st_mtime_ns) == other_before  # nothing else was rebuilt
-    assert quick.server._visible_epoch == quick.server._wanted_epoch  # browsers told to reload now
+    assert quick.server._visible_epoch > 1  # browsers told to reload now
     assert quick.run() == []  # built: nothing left to do
     # the same page from a clean full build of the same Markdown
     clean = tmp_path / "clean"
@@ -114,3 +114,57 @@ def test_the_serve_wrapper_runs_the_quick_step_before_the_full_rebuild(hooked, t
     serve_mod.build(_config(kb, site), serve_url=SERVE_URL, dirty=True)
     assert calls == ["quick"]
     assert "Wrapper-marker" in (site / "cases" / "bozi2003-2" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_file_event_rebuilds_that_page_at_once_even_during_a_full_rebuild(hooked, tmp_path):
+    """The event thread's path: the page of the written Markdown file, nothing for other files or unknown pages."""
+    from types import SimpleNamespace
+
+    kb, quick, serve_mod = hooked
+    site = tmp_path / "served"
+    serve_mod.build(_config(kb, site), serve_url=SERVE_URL, dirty=True)
+    _age(kb, site)
+    md = kb.build_docs / "cases" / "bozi2003-2.md"
+    _edit(md, "Event-marker")
+    quick.server = _FakeServer()
+    for path in (str(md), str(kb.build_docs / "assets" / "kb.css"), str(kb.build_docs / "cases" / "not-a-page.md")):
+        quick.on_event(SimpleNamespace(src_path=path, dest_path="", is_directory=False))
+    paths = set()
+    while not quick.events.empty():
+        paths.add(quick.events.get())
+    assert paths == {str(md), str(kb.build_docs / "cases" / "not-a-page.md")}  # Markdown only
+    assert quick.run_paths(paths) == ["cases/bozi2003-2.md"]
+    assert "Event-marker" in (site / "cases" / "bozi2003-2" / "index.html").read_text(encoding="utf-8")
+    assert quick.server._visible_epoch > 1
+    assert quick.run_paths(paths) == []  # already built
+
+
+def test_changes_seen_during_a_full_pass_wait_for_the_next_one():
+    from rdkb.tools.serve import EVERYTHING, NOTHING, merge_pending
+
+    a, b = frozenset({"cases/a.yaml"}), frozenset({"cases/b.yaml"})
+    assert merge_pending(NOTHING, a) == a
+    assert merge_pending(a, b) == a | b
+    assert merge_pending(a, None) is EVERYTHING  # anything but case edits: everything is rendered again
+    assert merge_pending(EVERYTHING, a) is EVERYTHING
+
+
+def test_the_full_pass_runs_in_the_background_and_equals_a_full_build(tmp_path):
+    """serve's background pass gives the same pages as a full build, and its result is read after it ends."""
+    from rdkb.tools.serve import FullPass
+
+    kb = copy_fixture_kb(tmp_path / "kb")
+    assert not build(kb, run_mkdocs=False, in_place=True).failed
+    p = kb.cases / "bozi2003-2.yaml"
+    p.write_text(p.read_text(encoding="utf-8").rstrip("\n") + "\n# background pass\n", encoding="utf-8")
+    worker = FullPass(kb, frozenset({"cases/bozi2003-2.yaml"}), {})
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive() and worker.result is not None and not worker.result.failed
+    assert worker.seconds > 0
+    served = {q.relative_to(kb.build_docs): q.read_bytes() for q in kb.build_docs.rglob("*") if q.is_file()}
+    full = copy_fixture_kb(tmp_path / "full")
+    (full.cases / "bozi2003-2.yaml").write_bytes(p.read_bytes())
+    assert not build(full, run_mkdocs=False, in_place=True).failed
+    fresh = {q.relative_to(full.build_docs): q.read_bytes() for q in full.build_docs.rglob("*") if q.is_file()}
+    assert served == fresh

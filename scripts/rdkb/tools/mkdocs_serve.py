@@ -12,8 +12,12 @@ Run as `python -m rdkb.tools.mkdocs_serve serve ...` (the same arguments as `mkd
 
 from __future__ import annotations
 
+import os
+import queue
 import re
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -38,11 +42,19 @@ QUICK_MAX = 50  # more changed pages than this: a regeneration, left to the full
 
 
 class QuickPages:
-    """The last full build's (config, files, doc_files, nav, env), and a rebuild of only the pages changed since."""
+    """The last full build's (config, files, doc_files, nav, env), and a rebuild of only the pages changed since.
+
+    Two triggers: a file event (a thread, at once, even while MkDocs' full rebuild of an earlier change is running:
+    that rebuild uses its own config, files and nav objects, never these) and, as a catch-up, the start of every
+    rebuild (`run`)."""
 
     def __init__(self) -> None:
         self.state: tuple[Any, Any, Any, Any, Any] | None = None
+        self._pending: tuple[Any, Any, Any, Any, Any] | None = None
+        self._by_src: tuple[int, dict[str, Any]] = (0, {})
         self.server: Any = None
+        self.lock = threading.Lock()
+        self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def capture(self, build_mod: Any) -> None:
         real_populate, real_build_page = build_mod._populate_page, build_mod._build_page
@@ -55,10 +67,15 @@ class QuickPages:
         def build_page(page: Any, config: Any, doc_files: Any, nav: Any, env: Any, dirty: bool = False,
                        excluded: bool = False) -> None:
             real_build_page(page, config, doc_files, nav, env, dirty, excluded)
-            self.state = (config, files_seen[0], doc_files, nav, env)
+            self._pending = (config, files_seen[0], doc_files, nav, env)
 
         build_mod._populate_page, build_mod._build_page = populate, build_page
         self._populate, self._build_page = real_populate, real_build_page
+
+    def built(self) -> None:
+        """A full build finished: its objects become the state quick pages are built with."""
+        if self._pending is not None:
+            self.state, self._pending = self._pending, None
 
     def changed(self) -> list[Any]:
         if self.state is None:
@@ -74,25 +91,73 @@ class QuickPages:
                 return []
         return out
 
-    def run(self) -> list[str]:
-        """Rebuild the changed pages, then let browsers reload. Returns their source paths."""
-        pages = self.changed()
+    def _build(self, pages: list[Any]) -> list[str]:
         if not pages or self.state is None:
             return []
         config, files, doc_files, nav, env = self.state
         for f in pages:
             self._populate(f.page, config, files, False)
             self._build_page(f.page, config, doc_files, nav, env, False, f.inclusion.is_excluded())
-        server = self.server
-        if server is not None and hasattr(server, "_epoch_cond") and hasattr(server, "_wanted_epoch"):
-            with server._epoch_cond:  # the epoch the running rebuild will announce: browsers reload once, now
-                server._visible_epoch = server._wanted_epoch
-                server._epoch_cond.notify_all()
+        self.announce()
         return [f.src_uri for f in pages]
 
+    def announce(self) -> None:
+        """Tell browsers to reload now (a new epoch; the running rebuild, if any, announces its own later)."""
+        server = self.server
+        if server is not None and hasattr(server, "_epoch_cond") and hasattr(server, "_visible_epoch"):
+            with server._epoch_cond:
+                server._visible_epoch = max(server._visible_epoch + 1, time.monotonic_ns() // 1_000_000)
+                server._epoch_cond.notify_all()
 
-def install_quick_pages(quick: QuickPages) -> bool:
-    """Hook the quick step into `mkdocs serve` (before each rebuild); False when this MkDocs lacks what it needs."""
+    def run(self) -> list[str]:
+        """Rebuild every page changed since the last full build. Returns their source paths."""
+        with self.lock:
+            return self._build(self.changed())
+
+    def run_paths(self, paths: set[str]) -> list[str]:
+        """Rebuild the pages of these changed files (absolute paths), if they are known pages and newer than their HTML."""
+        with self.lock:
+            if self.state is None:
+                return []
+            doc_files = self.state[2]
+            if self._by_src[0] != id(doc_files):
+                self._by_src = (id(doc_files), {f.abs_src_path: f for f in doc_files})
+            by_src = self._by_src[1]
+            pages = []
+            for path in sorted(paths)[: QUICK_MAX + 1]:
+                f = by_src.get(path)
+                try:
+                    if f is not None and f.page is not None and f.is_modified():
+                        pages.append(f)
+                except OSError:
+                    continue
+            return self._build(pages) if len(pages) <= QUICK_MAX else []
+
+    def on_event(self, event: Any) -> None:
+        for path in (getattr(event, "dest_path", ""), getattr(event, "src_path", "")):
+            if isinstance(path, str) and path.endswith(".md") and not event.is_directory:
+                self.events.put(path)
+
+    def work(self) -> None:
+        """The thread behind file events: coalesce a burst of writes, then rebuild those pages."""
+        import logging
+
+        log = logging.getLogger("mkdocs.rdkb")
+        while True:
+            paths = {self.events.get()}
+            time.sleep(0.05)
+            while not self.events.empty():
+                paths.add(self.events.get())
+            try:
+                done = self.run_paths(paths)
+                if done:
+                    log.info("Quick pages rebuilt: %s", ", ".join(done[:5]))
+            except Exception as exc:  # an optimisation only: the full rebuild still follows
+                log.warning("Quick page rebuild skipped: %s", exc)
+
+
+def install_quick_pages(quick: QuickPages, events: bool = True) -> bool:
+    """Hook the quick step into `mkdocs serve`; False when this MkDocs lacks what it needs."""
     import logging
 
     from mkdocs.commands import build as build_mod
@@ -100,7 +165,7 @@ def install_quick_pages(quick: QuickPages) -> bool:
     from mkdocs.livereload import LiveReloadServer
 
     needed = (hasattr(build_mod, "_populate_page") and hasattr(build_mod, "_build_page") and hasattr(serve_mod, "build")
-              and hasattr(serve_mod, "LiveReloadServer"))
+              and hasattr(LiveReloadServer, "watch") and hasattr(LiveReloadServer, "__init__"))
     if not needed:
         return False
     quick.capture(build_mod)
@@ -115,15 +180,29 @@ def install_quick_pages(quick: QuickPages) -> bool:
         except Exception as exc:  # the quick step is an optimisation: the full rebuild below still runs
             log.warning("Quick page rebuild skipped: %s", exc)
         real_build(config, **kwargs)
+        quick.built()
 
     serve_mod.build = build
-    real_init = LiveReloadServer.__init__
+    real_init, real_watch = LiveReloadServer.__init__, LiveReloadServer.watch
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         real_init(self, *args, **kwargs)
         quick.server = self
+        if events:
+            threading.Thread(target=quick.work, name="rdkb-quick-pages", daemon=True).start()
+
+    def watch(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        known = os.path.abspath(path) in getattr(self, "_watched_paths", {})
+        real_watch(self, path, *args, **kwargs)
+        if events and not known and os.path.isdir(path):
+            import watchdog.events
+
+            handler = watchdog.events.FileSystemEventHandler()
+            handler.on_any_event = quick.on_event  # type: ignore[method-assign]
+            self.observer.schedule(handler, os.path.abspath(path), recursive=True)
 
     LiveReloadServer.__init__ = init  # type: ignore[method-assign]
+    LiveReloadServer.watch = watch  # type: ignore[method-assign]
     return True
 
 

@@ -10,8 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from rdkb.kinds.base import PagePlan
 from rdkb.paths import PACKAGE_DIR, Layout
@@ -89,6 +91,42 @@ def preview_cases(layout: Layout, last: Derived, rels: frozenset[str]) -> dict[s
     return restore
 
 
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+NOTHING, EVERYTHING = _Marker("nothing"), _Marker("everything")
+
+
+def merge_pending(pending: Any, changed: frozenset[str] | None) -> Any:
+    """Changes waiting for the next full pass: a set of edited case records, or EVERYTHING."""
+    if changed is None or pending is EVERYTHING:
+        return EVERYTHING
+    if pending is NOTHING:
+        return changed
+    return pending | changed
+
+
+class FullPass(threading.Thread):
+    """Our full pass (load, validate, derive, render what changed) in the background, so that an edit saved while it
+    runs is previewed at once. One runs at a time; its result is read by the serve loop only."""
+
+    def __init__(self, layout: Layout, changed: frozenset[str] | None, restore: dict[str, PagePlan]) -> None:
+        super().__init__(name="rdkb-full-pass", daemon=True)
+        self.layout, self.changed, self.restore = layout, changed, restore
+        self.result: Any = None
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.result = build(self.layout, run_mkdocs=False, in_place=True, changed_inputs=self.changed, keep_derived=True)
+        except Exception as exc:  # reported, never a dead preview
+            print(f"[rdkb serve] internal error in the full pass: {type(exc).__name__}: {exc}", file=sys.stderr)
+        self.seconds = time.perf_counter() - t0
+
+
 def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3) -> int:
     result = build(layout, run_mkdocs=False, in_place=True, keep_derived=True)
     for issue in result.issues:
@@ -103,6 +141,9 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    pending: Any = NOTHING  # changes seen but not yet given to a full pass
+    restore: dict[str, PagePlan] = {}  # the last good pages of the cases previewed since the last full pass began
+    worker: FullPass | None = None
     try:
         while server.poll() is None:
             time.sleep(interval)
@@ -113,18 +154,28 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
                 t0 = time.perf_counter()
                 previewed = preview_cases(layout, last, changed) if changed and last is not None else {}
                 if previewed:
+                    restore = {**previewed, **restore}
                     print(f"[rdkb serve] previewed {', '.join(sorted(previewed))} in {time.perf_counter() - t0:.2f}s",
                           file=sys.stderr)
-                result = build(layout, run_mkdocs=False, in_place=True, changed_inputs=changed, keep_derived=True)
-                errors = [i for i in result.issues if i.is_error]
-                for issue in errors:
-                    print(issue.format(), file=sys.stderr)
-                if result.failed and previewed and last is not None:  # the served pages go back to the last good build
-                    render.render_pages(layout, previewed.values(), last.common)
-                if not result.failed:
-                    last = result.derived
-                state = "not re-rendered (fix the errors above)" if result.failed else result.message
-                print(f"[rdkb serve] {state} in {time.perf_counter() - t0:.2f}s", file=sys.stderr)
+                pending = merge_pending(pending, changed)
+            if worker is not None and not worker.is_alive():  # a full pass ended: its result, in this thread only
+                result = worker.result
+                if result is not None:
+                    for issue in (i for i in result.issues if i.is_error):
+                        print(issue.format(), file=sys.stderr)
+                    if result.failed and worker.restore and last is not None:  # back to the last good build
+                        render.render_pages(layout, worker.restore.values(), last.common)
+                    if not result.failed:
+                        last = result.derived
+                    if restore and last is not None:  # edited again while that pass ran: it may have written older pages
+                        preview_cases(layout, last, frozenset(restore))
+                    state = "not re-rendered (fix the errors above)" if result.failed else result.message
+                    print(f"[rdkb serve] {state} in {worker.seconds:.2f}s", file=sys.stderr)
+                worker = None
+            if pending is not NOTHING and worker is None:  # one full pass at a time; edits meanwhile are previewed
+                worker = FullPass(layout, None if pending is EVERYTHING else pending, restore)
+                worker.start()
+                pending, restore = NOTHING, {}
     except KeyboardInterrupt:
         pass
     finally:

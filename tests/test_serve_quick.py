@@ -21,10 +21,14 @@ SERVE_URL = "http://127.0.0.1:8000/"
 class _FakeServer:
     """The two fields of MkDocs' LiveReloadServer the quick step announces a reload through."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        self.root, self.mount_path = str(root), "/"
         self._epoch_cond = threading.Condition()
         self._wanted_epoch = 5
         self._visible_epoch = 1  # a running rebuild started at epoch 5 (wanted) and has not announced it
+
+    def _inject_js_into_html(self, content: bytes, epoch: int) -> bytes:
+        return content + b"<!-- epoch %d -->" % epoch
 
 
 @pytest.fixture
@@ -126,7 +130,7 @@ def test_a_file_event_rebuilds_that_page_at_once_even_during_a_full_rebuild(hook
     _age(kb, site)
     md = kb.build_docs / "cases" / "bozi2003-2.md"
     _edit(md, "Event-marker")
-    quick.server = _FakeServer()
+    quick.server = _FakeServer(site)
     for path in (str(md), str(kb.build_docs / "assets" / "kb.css"), str(kb.build_docs / "cases" / "not-a-page.md")):
         quick.on_event(SimpleNamespace(src_path=path, dest_path="", is_directory=False))
     paths = set()
@@ -137,6 +141,14 @@ def test_a_file_event_rebuilds_that_page_at_once_even_during_a_full_rebuild(hook
     assert "Event-marker" in (site / "cases" / "bozi2003-2" / "index.html").read_text(encoding="utf-8")
     assert quick.server._visible_epoch > 1
     assert quick.run_paths(paths) == []  # already built
+    # while MkDocs' rebuild runs, the quick page is served at once; any other request is left to MkDocs
+    replies: list[str] = []
+    body = quick.serve_fresh(quick.server, {"PATH_INFO": "/cases/bozi2003-2/"}, lambda status, headers: replies.append(status))
+    assert body is not None and b"Event-marker" in b"".join(body) and replies == ["200 OK"]
+    for other in ("/cases/wu2006-1/", "/", "/cases/bozi2003-2/../../../../etc/", "/assets/kb.css"):
+        assert quick.serve_fresh(quick.server, {"PATH_INFO": other}, lambda *a: None) is None, other
+    quick.built()  # the full rebuild ended: MkDocs serves everything again
+    assert quick.serve_fresh(quick.server, {"PATH_INFO": "/cases/bozi2003-2/"}, lambda *a: None) is None
 
 
 def test_changes_seen_during_a_full_pass_wait_for_the_next_one():

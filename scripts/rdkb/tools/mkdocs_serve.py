@@ -13,6 +13,7 @@ Run as `python -m rdkb.tools.mkdocs_serve serve ...` (the same arguments as `mkd
 from __future__ import annotations
 
 import os
+import posixpath
 import queue
 import re
 import sys
@@ -28,11 +29,15 @@ def host_allowed(host: str | None) -> bool:
     return bool(host) and LOCAL_HOST.fullmatch(host or "") is not None
 
 
-def guard(serve_request: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+def guard(serve_request: Callable[..., Iterable[bytes]], quick: QuickPages | None = None) -> Callable[..., Iterable[bytes]]:
     def checked(self: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not host_allowed(environ.get("HTTP_HOST")):
             start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
             return [b"403: this preview answers only requests for localhost\n"]
+        if quick is not None:
+            fresh = quick.serve_fresh(self, environ, start_response)
+            if fresh is not None:
+                return fresh
         return serve_request(self, environ, start_response)
 
     return checked
@@ -54,6 +59,7 @@ class QuickPages:
         self._by_src: tuple[int, dict[str, Any]] = (0, {})
         self.server: Any = None
         self.lock = threading.Lock()
+        self.fresh: set[str] = set()  # HTML files quick-built since the last full build: served without waiting for it
         self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def capture(self, build_mod: Any) -> None:
@@ -76,6 +82,7 @@ class QuickPages:
         """A full build finished: its objects become the state quick pages are built with."""
         if self._pending is not None:
             self.state, self._pending = self._pending, None
+        self.fresh.clear()
 
     def changed(self) -> list[Any]:
         if self.state is None:
@@ -98,16 +105,45 @@ class QuickPages:
         for f in pages:
             self._populate(f.page, config, files, False)
             self._build_page(f.page, config, doc_files, nav, env, False, f.inclusion.is_excluded())
+            self.fresh.add(os.path.abspath(f.abs_dest_path))
         self.announce()
         return [f.src_uri for f in pages]
 
     def announce(self) -> None:
         """Tell browsers to reload now (a new epoch; the running rebuild, if any, announces its own later)."""
         server = self.server
-        if server is not None and hasattr(server, "_epoch_cond") and hasattr(server, "_visible_epoch"):
+        if server is not None and hasattr(server, "_epoch_cond") and hasattr(server, "_wanted_epoch"):
             with server._epoch_cond:
+                idle = server._visible_epoch == server._wanted_epoch
                 server._visible_epoch = max(server._visible_epoch + 1, time.monotonic_ns() // 1_000_000)
+                if idle:  # no rebuild running: other pages must not wait for one
+                    server._wanted_epoch = server._visible_epoch
                 server._epoch_cond.notify_all()
+
+    def serve_fresh(self, server: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
+        """A quick-built page, at once: MkDocs holds every page request while a rebuild runs (seconds at 10,000
+        cases), which would hide the quick page until the rebuild ends. None for anything else."""
+        if not self.fresh or environ.get("REQUEST_METHOD", "GET") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        mount = getattr(server, "mount_path", "/")
+        root = getattr(server, "root", None)
+        if not isinstance(root, str) or not path.startswith(mount) or not path.endswith("/"):
+            return None
+        rel = posixpath.normpath("/" + path[len(mount):] + "index.html").lstrip("/")
+        file_path = os.path.abspath(os.path.join(root, rel))
+        if file_path not in self.fresh:
+            return None
+        try:
+            with open(file_path, "rb") as fh:
+                content = fh.read()
+        except OSError:
+            return None
+        with server._epoch_cond:
+            epoch = server._visible_epoch
+        content = server._inject_js_into_html(content, epoch)
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(content)))])
+        return [content]
 
     def run(self) -> list[str]:
         """Rebuild every page changed since the last full build. Returns their source paths."""
@@ -210,8 +246,9 @@ def main() -> None:
     from mkdocs import __main__ as mkdocs_main
     from mkdocs.livereload import LiveReloadServer
 
-    LiveReloadServer.serve_request = guard(LiveReloadServer.serve_request)  # type: ignore[method-assign]
-    install_quick_pages(QuickPages())
+    quick = QuickPages()
+    installed = install_quick_pages(quick)
+    LiveReloadServer.serve_request = guard(LiveReloadServer.serve_request, quick if installed else None)  # type: ignore[method-assign]
     sys.argv[0] = "mkdocs"
     mkdocs_main.cli()
 

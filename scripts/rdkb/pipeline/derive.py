@@ -66,7 +66,8 @@ CHANGES = {
             "replays its last result when nothing it reads has changed; make serve re-renders only the pages of edited cases."],
     "0.7": ["make check over unchanged records replays its last result from the files' sizes and dates (as git does) "
             "without reading them or loading any parser: well under a second at 10,000 cases. make serve shows an edited "
-            "page as soon as its Markdown is written, before MkDocs' rebuild of the whole site, which still follows."],
+            "page as soon as its Markdown is written, before MkDocs' rebuild of the whole site, which still follows, and stays "
+            "responsive while its full pass over every record runs in the background."],
 }
 
 

@@ -12,6 +12,7 @@ Run as `python -m rdkb.tools.mkdocs_serve serve ...` (the same arguments as `mkd
 
 from __future__ import annotations
 
+import math
 import os
 import posixpath
 import queue
@@ -59,7 +60,9 @@ class QuickPages:
         self._by_src: tuple[int, dict[str, Any]] = (0, {})
         self.server: Any = None
         self.lock = threading.Lock()
-        self.fresh: set[str] = set()  # HTML files quick-built since the last full build: served without waiting for it
+        # HTML file -> when it was quick-built; served without waiting for MkDocs' rebuild until a full build that
+        # started after it has ended
+        self.fresh: dict[str, float] = {}
         self.events: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def capture(self, build_mod: Any) -> None:
@@ -78,11 +81,13 @@ class QuickPages:
         build_mod._populate_page, build_mod._build_page = populate, build_page
         self._populate, self._build_page = real_populate, real_build_page
 
-    def built(self) -> None:
-        """A full build finished: its objects become the state quick pages are built with."""
+    def built(self, started: float = math.inf) -> None:
+        """A full build that started at `started` (time.monotonic) finished: its objects become the state quick pages
+        are built with, and the pages quick-built before it began are its own again."""
         if self._pending is not None:
             self.state, self._pending = self._pending, None
-        self.fresh.clear()
+        with self.lock:
+            self.fresh = {path: at for path, at in self.fresh.items() if at >= started}
 
     def changed(self) -> list[Any]:
         if self.state is None:
@@ -105,7 +110,7 @@ class QuickPages:
         for f in pages:
             self._populate(f.page, config, files, False)
             self._build_page(f.page, config, doc_files, nav, env, False, f.inclusion.is_excluded())
-            self.fresh.add(os.path.abspath(f.abs_dest_path))
+            self.fresh[os.path.abspath(f.abs_dest_path)] = time.monotonic()
         self.announce()
         return [f.src_uri for f in pages]
 
@@ -215,8 +220,9 @@ def install_quick_pages(quick: QuickPages, events: bool = True) -> bool:
                 log.info("Quick pages rebuilt before the full rebuild: %s", ", ".join(done[:5]))
         except Exception as exc:  # the quick step is an optimisation: the full rebuild below still runs
             log.warning("Quick page rebuild skipped: %s", exc)
+        started = time.monotonic()
         real_build(config, **kwargs)
-        quick.built()
+        quick.built(started)
 
     serve_mod.build = build
     real_init, real_watch = LiveReloadServer.__init__, LiveReloadServer.watch

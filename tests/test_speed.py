@@ -69,6 +69,29 @@ def test_hand_written_duplicates_tags_and_aliases_take_the_full_path():
         assert data is None and [i.rule for i in issues] == [rule], raw
 
 
+def test_the_fast_path_resolves_each_plain_scalar_once_and_never_walks_path_resolvers(monkeypatch):
+    # PyYAML's regex resolver runs once per distinct plain scalar (then memoised); quoted scalars, mappings and
+    # sequences get their default tag without it, and the per-node descend/ascend_resolver calls are skipped
+    calls: list[object] = []
+    original = yaml.resolver.Resolver.resolve
+    monkeypatch.setattr(yaml.resolver.Resolver, "resolve", lambda self, kind, value, implicit: calls.append(value)
+                        or original(self, kind, value, implicit))
+
+    def never(*args: object) -> None:
+        raise AssertionError("path resolvers walked")
+
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "descend_resolver", never)
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "ascend_resolver", never)
+    raw = b"a: zq-once-1\nb: [zq-once-1, zq-once-2, 'zq-quoted']\nc: {d: zq-once-2, e: \"zq-quoted\"}\n"
+    data, lines, issues = parse_record(raw, "x.yaml")
+    assert lines is None and issues == []  # the fast path took it
+    assert data == {"a": "zq-once-1", "b": ["zq-once-1", "zq-once-2", "zq-quoted"], "c": {"d": "zq-once-2", "e": "zq-quoted"}}
+    assert sorted(v for v in calls if str(v).startswith("zq")) == ["zq-once-1", "zq-once-2"]
+    assert all(v is not None for v in calls)  # no call for a mapping or a sequence
+    calls.clear()
+    assert parse_record(raw, "x.yaml")[0] == data and [v for v in calls if str(v).startswith("zq")] == []
+
+
 def test_clean_records_get_their_line_map_only_when_asked(kb):
     ds = load(kb, use_cache=False)
     # records the fast path takes (no '&', '*', '!', '---', '? ' in the file) track no lines while loading

@@ -7,6 +7,7 @@ runs it again."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -111,6 +112,25 @@ def test_messages_of_an_invalid_record_have_the_right_line(kb):
     p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
     issues = [i for i in validate(load(kb, use_cache=False)) if i.path == "cases/wu2006-4.yaml"]
     assert [(i.rule, i.line) for i in issues] == [("E102", at)]
+
+
+def test_load_and_validate_run_without_the_cyclic_garbage_collector_and_restore_it(kb, monkeypatch):
+    from rdkb.pipeline import validate as validate_mod
+
+    seen: list[bool] = []
+    parse, schema = load_mod.parse_record, validate_mod.schema_issues
+    monkeypatch.setattr(load_mod, "parse_record", lambda raw, rel: seen.append(gc.isenabled()) or parse(raw, rel))
+    monkeypatch.setattr(validate_mod, "schema_issues", lambda rec: seen.append(gc.isenabled()) or schema(rec))
+    assert gc.isenabled()
+    validate(load(kb, use_cache=False))
+    assert len(seen) > 10 and not any(seen) and gc.isenabled()
+    gc.disable()  # a caller's own pause is kept
+    try:
+        with parallel.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_parallel_map_keeps_order_and_matches_sequential():

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from rdkb import parallel
 from rdkb.model import SEVERITY_WARNING, Dataset, DocPath, Issue, Record
 from rdkb.paths import Layout
 from rdkb.rules import declare
@@ -399,8 +400,6 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
 def parse_ahead(paths: list[Path], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
     content hash -> (data, issues), the shape of the cache's entries."""
-    from rdkb import parallel
-
     if len(paths) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
     todo: list[tuple[str, bytes]] = []
@@ -539,8 +538,10 @@ def _git_dates(root: Path) -> dict[str, str]:
     return dates
 
 
+@parallel.gc_paused()
 def load(layout: Layout, use_cache: bool = True) -> Dataset:
-    """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data."""
+    """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
+    The garbage collector pauses meanwhile (see parallel.gc_paused)."""
     from rdkb.registry import KINDS
 
     ds = Dataset()

@@ -233,10 +233,12 @@ def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
     return found, sorted(cited_key_set(rec.data))
 
 
+@parallel.gc_paused()
 def validate(ds: Dataset) -> list[Issue]:
     """Stage 2: the loader's issues, schema issues of every record, then every kind's cross-record rules.
 
-    Schema results are cached per (schema version, kind, file content); cross-record checks always run."""
+    Schema results are cached per (schema version, kind, file content); cross-record checks always run. The garbage
+    collector pauses meanwhile (see parallel.gc_paused)."""
     from rdkb import fields
     from rdkb.registry import KINDS
 

@@ -7,6 +7,7 @@ runs it again."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -71,6 +72,29 @@ def test_hand_written_duplicates_tags_and_aliases_take_the_full_path():
         assert data is None and [i.rule for i in issues] == [rule], raw
 
 
+def test_the_fast_path_resolves_each_plain_scalar_once_and_never_walks_path_resolvers(monkeypatch):
+    # PyYAML's regex resolver runs once per distinct plain scalar (then memoised); quoted scalars, mappings and
+    # sequences get their default tag without it, and the per-node descend/ascend_resolver calls are skipped
+    calls: list[object] = []
+    original = yaml.resolver.Resolver.resolve
+    monkeypatch.setattr(yaml.resolver.Resolver, "resolve", lambda self, kind, value, implicit: calls.append(value)
+                        or original(self, kind, value, implicit))
+
+    def never(*args: object) -> None:
+        raise AssertionError("path resolvers walked")
+
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "descend_resolver", never)
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "ascend_resolver", never)
+    raw = b"a: zq-once-1\nb: [zq-once-1, zq-once-2, 'zq-quoted']\nc: {d: zq-once-2, e: \"zq-quoted\"}\n"
+    data, lines, issues = parse_record(raw, "x.yaml")
+    assert lines is None and issues == []  # the fast path took it
+    assert data == {"a": "zq-once-1", "b": ["zq-once-1", "zq-once-2", "zq-quoted"], "c": {"d": "zq-once-2", "e": "zq-quoted"}}
+    assert sorted(v for v in calls if str(v).startswith("zq")) == ["zq-once-1", "zq-once-2"]
+    assert all(v is not None for v in calls)  # no call for a mapping or a sequence
+    calls.clear()
+    assert parse_record(raw, "x.yaml")[0] == data and [v for v in calls if str(v).startswith("zq")] == []
+
+
 def test_clean_records_get_their_line_map_only_when_asked(kb):
     ds = load(kb, use_cache=False)
     # records the fast path takes (no '&', '*', '!', '---', '? ' in the file) track no lines while loading
@@ -90,6 +114,25 @@ def test_messages_of_an_invalid_record_have_the_right_line(kb):
     p.write_text(p.read_text().replace("in_review: true", "in_review: maybe"))
     issues = [i for i in validate(load(kb, use_cache=False)) if i.path == "cases/wu2006-4.yaml"]
     assert [(i.rule, i.line) for i in issues] == [("E102", at)]
+
+
+def test_load_and_validate_run_without_the_cyclic_garbage_collector_and_restore_it(kb, monkeypatch):
+    from rdkb.pipeline import validate as validate_mod
+
+    seen: list[bool] = []
+    parse, schema = load_mod.parse_record, validate_mod.schema_issues
+    monkeypatch.setattr(load_mod, "parse_record", lambda raw, rel: seen.append(gc.isenabled()) or parse(raw, rel))
+    monkeypatch.setattr(validate_mod, "schema_issues", lambda rec: seen.append(gc.isenabled()) or schema(rec))
+    assert gc.isenabled()
+    validate(load(kb, use_cache=False))
+    assert len(seen) > 10 and not any(seen) and gc.isenabled()
+    gc.disable()  # a caller's own pause is kept
+    try:
+        with parallel.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_parallel_map_keeps_order_and_matches_sequential():

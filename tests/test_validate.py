@@ -168,3 +168,71 @@ def test_fast_gate_agrees_with_jsonschema_on_every_fixture_and_record(kb):
         except fastjsonschema.JsonSchemaValueException:
             fast = False
         assert fast == strict, f"fast gate and jsonschema disagree on {rec.rel}: fast={fast}, jsonschema={strict}"
+
+
+def test_the_gate_runs_every_exclusive_one_of_as_any_of_and_keeps_the_others():
+    # pinned: fastjsonschema's oneOf tries every branch with an exception per failed one; the gate's copy of each
+    # status/effect oneOf is the equivalent anyOf (the schema files keep their oneOf, for editors and the messages)
+    import copy
+    import json
+
+    from rdkb.pipeline.validate import _exclusive_one_of_to_any_of, _schemas
+
+    _, schemas = _schemas()
+    docs = {s["$id"]: copy.deepcopy(s) for s in schemas.values()}
+    before = sum(json.dumps(s).count('"oneOf"') for s in docs.values())
+    for url, doc in docs.items():
+        _exclusive_one_of_to_any_of(doc, url, docs)
+    assert before >= 10 and all('"oneOf"' not in json.dumps(doc) for doc in docs.values())
+    assert all('"oneOf"' in json.dumps(s) for s in schemas.values() if s["$id"].endswith(("/case.schema.json",
+                                                                                          "/series.schema.json")))
+    overlapping = [  # not exclusive: an instance may match two branches, so the oneOf must stay
+        {"oneOf": [{"type": "object", "required": ["s"], "properties": {"s": {"enum": ["a", "b"]}}},
+                   {"type": "object", "required": ["s"], "properties": {"s": {"const": "b"}}}]},
+        {"oneOf": [{"required": ["s"], "properties": {"s": {"const": "a"}}},  # no type: a string matches both
+                   {"type": "object", "required": ["s"], "properties": {"s": {"const": "b"}}}]},
+        {"oneOf": [{"type": "object", "properties": {"s": {"const": "a"}}},  # s not required
+                   {"type": "object", "required": ["s"], "properties": {"s": {"const": "b"}}}]},
+        {"oneOf": [{"type": "object", "required": ["s"], "properties": {"s": {"const": 1}}},  # 1 and 1.0 are equal
+                   {"type": "object", "required": ["s"], "properties": {"s": {"const": 1.0}}}]},
+    ]
+    for schema in overlapping:
+        kept = copy.deepcopy(schema)
+        _exclusive_one_of_to_any_of(kept, "https://x.example/s.json", {})
+        assert kept == schema
+
+
+def test_fast_gate_agrees_with_jsonschema_on_every_kind_of_broken_fact(kb):
+    """Each fact of the records, with every status, without its status, value or source, with a stray value, or
+    not a mapping: the compiled gate (anyOf) and jsonschema (the schema's oneOf) agree on every variant."""
+    import copy
+
+    from rdkb.pipeline.validate import _fast_gate, _validator
+
+    ds = load(kb)
+    variants, valid = 0, 0
+    for rec in ds.of("case")[:6] + ds.of("series")[:3]:
+        strict, gate = _validator(rec.kind), _fast_gate(rec.kind)
+        for field, fact in rec.data.items():
+            if not isinstance(fact, dict) or "status" not in fact:
+                continue
+            changed: list[object] = [None, "reported", [fact]]
+            for status in ("not_reported", "absent", "reported", "unknown", None):
+                for drop in (None, "value", "source", "status"):
+                    v = copy.deepcopy(fact)
+                    if status is not None:
+                        v["status"] = status
+                    if drop is not None:
+                        v.pop(drop, None)
+                    changed.append(v)
+                changed.append({**copy.deepcopy(fact), "status": status, "value": "x"})
+            for v in changed:
+                data = {**copy.deepcopy(rec.data), field: v}
+                try:
+                    gate(copy.deepcopy(data))
+                    fast = True
+                except fastjsonschema.JsonSchemaValueException:
+                    fast = False
+                assert fast == strict.is_valid(data), (rec.rel, field, v)
+                variants, valid = variants + 1, valid + fast
+    assert variants > 500 and 50 < valid < variants - 50

@@ -6,8 +6,10 @@ Workers are forked (Linux), so they see the parent's data without copying it; ea
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,10 +28,28 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a stage builds large, acyclic plain data (parsed records, schema results).
+
+    Every collection walks all the objects alive, and the records alive grow with the knowledge base: at 10,000 cases
+    the collector took about 40 % of parsing. Nothing a stage builds is freed later for it (parsing 10,000 cases
+    leaves no cycle to collect, and the same peak memory); reference counting frees everything else as before. The
+    collector is back on when the outermost pause ends (pauses nest)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _run(chunk: list[int]) -> list[Any]:
     assert _WORK is not None
     fn, items = _WORK
-    return [fn(items[i]) for i in chunk]
+    with gc_paused():
+        return [fn(items[i]) for i in chunk]
 
 
 def fork_map(fn: Callable[[T], R], items: Sequence[T], minimum: int = PARALLEL_FROM) -> list[R]:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from rdkb import parallel
 from rdkb.model import SEVERITY_WARNING, Dataset, DocPath, Issue, Record
 from rdkb.paths import Layout
 from rdkb.pipeline.memo import cache_version, sign_cache
@@ -185,20 +186,37 @@ class _Fallback(Exception):
 
 
 _PLAIN_TAGS: dict[str, str] = {}
+_STR, _MAP, _SEQ = _YAML + "str", _YAML + "map", _YAML + "seq"
+_MappingNode, _ScalarNode, _SequenceNode = yaml.MappingNode, yaml.ScalarNode, yaml.SequenceNode
 
 
 class _MemoResolver(yaml.resolver.Resolver):
-    """PyYAML's own resolver, memoised per plain scalar: the same YAML 1.1 types, a dict lookup instead of regexes."""
+    """PyYAML's own resolver, memoised per plain scalar: the same YAML 1.1 types, a dict lookup instead of regexes.
+
+    SafeLoader registers no path resolvers (yaml_path_resolvers is empty; asserted below), so PyYAML's resolve() gives
+    a quoted or explicitly tagged scalar the str tag, a sequence the seq tag and a mapping the map tag, and its
+    descend_resolver/ascend_resolver return at once: here they are not called at all (two Python calls less a node)."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is yaml.ScalarNode and implicit[0]:
+        if kind is _ScalarNode:
+            if not implicit[0]:
+                return _STR
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
                 tag = super().resolve(kind, value, implicit)
                 if len(_PLAIN_TAGS) < 100_000:
                     _PLAIN_TAGS[value] = tag
             return tag
-        return super().resolve(kind, value, implicit)
+        return _MAP if kind is _MappingNode else _SEQ
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+assert not yaml.resolver.Resolver.yaml_path_resolvers and not _LOADER.yaml_path_resolvers
 
 
 if hasattr(yaml, "CSafeLoader"):
@@ -211,8 +229,8 @@ if hasattr(yaml, "CSafeLoader"):
 else:  # pragma: no cover - PyYAML without libyaml
     _FastComposer = yaml.SafeLoader  # type: ignore[misc,assignment]
 
-_STR, _MAP, _SEQ = _YAML + "str", _YAML + "map", _YAML + "seq"
-_MappingNode, _ScalarNode = yaml.MappingNode, yaml.ScalarNode
+_MERGE = _YAML + "merge"
+_SCALARS: dict[tuple[str, str], Any] = {}  # (tag, plain text) -> value: ints, floats, bools and nulls repeat a lot
 
 
 def _fast_convert(node: yaml.Node, depth: int) -> Any:
@@ -225,18 +243,25 @@ def _fast_convert(node: yaml.Node, depth: int) -> Any:
     if tag == _MAP:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.__class__ is not _ScalarNode or key_node.tag == _YAML + "merge":
+            if key_node.__class__ is not _ScalarNode or key_node.tag == _MERGE:
                 raise _Fallback
-            key = str(key_node.value)
+            key = key_node.value
             if key in out:
                 raise _Fallback
-            out[key] = _fast_convert(value_node, depth + 1)
+            out[key] = value_node.value if value_node.tag == _STR else _fast_convert(value_node, depth + 1)
         return out
     if tag == _SEQ:
-        return [_fast_convert(child, depth + 1) for child in node.value]
+        return [child.value if child.tag == _STR else _fast_convert(child, depth + 1) for child in node.value]
     if tag not in _ALLOWED_TAGS or node.__class__ is not _ScalarNode:
         raise _Fallback
-    return _scalar(node)
+    key = (tag, node.value)
+    try:
+        return _SCALARS[key]
+    except KeyError:
+        value = _SCALARS[key] = _scalar(node)
+        if len(_SCALARS) > 100_000:
+            _SCALARS.clear()
+        return value
 
 
 def parse_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue]]:
@@ -336,8 +361,6 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
 def parse_ahead(paths: list[Path], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
     content hash -> (data, issues), the shape of the cache's entries."""
-    from rdkb import parallel
-
     if len(paths) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
     todo: list[tuple[str, bytes]] = []
@@ -415,8 +438,10 @@ def _git_dates(root: Path) -> dict[str, str]:
     return dates
 
 
+@parallel.gc_paused()
 def load(layout: Layout, use_cache: bool = True) -> Dataset:
-    """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data."""
+    """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
+    The garbage collector pauses meanwhile (see parallel.gc_paused)."""
     from rdkb.registry import KINDS
 
     ds = Dataset()

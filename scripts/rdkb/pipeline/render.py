@@ -364,7 +364,8 @@ def write_cache(path: Path, cache: dict[str, Any]) -> None:
         return
     from rdkb.pipeline.memo import sign_cache
 
-    body = json.dumps(cache, ensure_ascii=False, separators=(",", ":"))
+    # plain data built by the loader and validator, never cyclic: no cycle check (~10 % of the dump at 10,000 records)
+    body = json.dumps(cache, ensure_ascii=False, separators=(",", ":"), check_circular=False)
     write_text_if_changed(path, sign_cache(body) + "\n" + body)  # the signature's line, then the JSON body
 
 

@@ -137,7 +137,16 @@ def test_a_file_event_rebuilds_that_page_at_once_even_during_a_full_rebuild(hook
     while not quick.events.empty():
         paths.add(quick.events.get())
     assert paths == {str(md), str(kb.build_docs / "cases" / "not-a-page.md")}  # Markdown only
+    # a request that arrives while MkDocs rebuilds waits, and is answered as soon as the page is quick-built
+    early: list[bytes] = []
+    waiting = threading.Thread(target=lambda: early.append(b"".join(
+        quick.serve_fresh(quick.server, {"PATH_INFO": "/cases/bozi2003-2/"}, lambda *a: None) or [b"none"])))
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive()  # held: the rebuild has not ended and the page is not built yet
     assert quick.run_paths(paths) == ["cases/bozi2003-2.md"]
+    waiting.join(timeout=30)
+    assert early and b"Event-marker" in early[0]
     assert "Event-marker" in (site / "cases" / "bozi2003-2" / "index.html").read_text(encoding="utf-8")
     assert quick.server._visible_epoch > 1
     assert quick.run_paths(paths) == []  # already built
@@ -145,6 +154,7 @@ def test_a_file_event_rebuilds_that_page_at_once_even_during_a_full_rebuild(hook
     replies: list[str] = []
     body = quick.serve_fresh(quick.server, {"PATH_INFO": "/cases/bozi2003-2/"}, lambda status, headers: replies.append(status))
     assert body is not None and b"Event-marker" in b"".join(body) and replies == ["200 OK"]
+    quick.server._wanted_epoch = quick.server._visible_epoch  # the rebuild ended: other requests are MkDocs' own
     for other in ("/cases/wu2006-1/", "/", "/cases/bozi2003-2/../../../../etc/", "/assets/kb.css"):
         assert quick.serve_fresh(quick.server, {"PATH_INFO": other}, lambda *a: None) is None, other
     quick.built(started=time.monotonic() - 60)  # a rebuild that began before the quick page: it stays served directly
@@ -182,3 +192,17 @@ def test_the_full_pass_runs_in_the_background_and_equals_a_full_build(tmp_path):
     assert not build(full, run_mkdocs=False, in_place=True).failed
     fresh = {q.relative_to(full.build_docs): q.read_bytes() for q in full.build_docs.rglob("*") if q.is_file()}
     assert served == fresh
+
+
+def test_the_hint_file_of_rdkb_serve_queues_the_previewed_pages(tmp_path):
+    """rdkb serve names the Markdown it has just previewed in a hint file; MkDocs' side queues those paths at once."""
+    quick = mkdocs_serve.QuickPages()
+    hint = tmp_path / "serve-hint.txt"
+    threading.Thread(target=quick.watch_hint, args=(str(hint), 0.01), daemon=True).start()
+    hint.write_text("1\n/kb/build/docs/cases/a.md\n/kb/build/docs/assets/kb.css\n", encoding="utf-8")
+    got = quick.events.get(timeout=10)
+    assert got == "/kb/build/docs/cases/a.md"
+    time.sleep(0.1)
+    assert quick.events.empty()  # Markdown only, and once per write
+    hint.write_text("2\n/kb/build/docs/cases/b.md\n", encoding="utf-8")
+    assert quick.events.get(timeout=10) == "/kb/build/docs/cases/b.md"

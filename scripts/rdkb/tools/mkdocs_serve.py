@@ -128,15 +128,20 @@ class QuickPages:
     def serve_fresh(self, server: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
         """A quick-built page, at once: MkDocs holds every page request while a rebuild runs (seconds at 10,000
         cases), which would hide the quick page until the rebuild ends. None for anything else."""
-        if not self.fresh or environ.get("REQUEST_METHOD", "GET") != "GET":
+        if environ.get("REQUEST_METHOD", "GET") != "GET":
             return None
         path = environ.get("PATH_INFO", "")
+        if self.state is None:
+            return None
         mount = getattr(server, "mount_path", "/")
         root = getattr(server, "root", None)
         if not isinstance(root, str) or not path.startswith(mount) or not path.endswith("/"):
             return None
         rel = posixpath.normpath("/" + path[len(mount):] + "index.html").lstrip("/")
         file_path = os.path.abspath(os.path.join(root, rel))
+        with server._epoch_cond:  # MkDocs would hold this request until its rebuild ends: also stop waiting once quick-built
+            server._epoch_cond.wait_for(lambda: server._visible_epoch == server._wanted_epoch or file_path in self.fresh,
+                                        timeout=600)
         if file_path not in self.fresh:
             return None
         try:
@@ -178,6 +183,27 @@ class QuickPages:
         for path in (getattr(event, "dest_path", ""), getattr(event, "src_path", "")):
             if isinstance(path, str) and path.endswith(".md") and not event.is_directory:
                 self.events.put(path)
+
+    def watch_hint(self, hint: str, interval: float = 0.05) -> None:
+        """`rdkb serve` writes the Markdown files it has just previewed into a hint file: polling one file is instant,
+        where MkDocs' polling observer takes seconds to notice one change among 10,000 files. Only paths of known
+        pages are ever rebuilt (run_paths), so the hint cannot make this write or serve anything else."""
+        last = None
+        while True:
+            time.sleep(interval)
+            try:
+                st = os.stat(hint)
+                stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+                if stamp == last:
+                    continue
+                last = stamp
+                with open(hint, encoding="utf-8") as fh:
+                    lines = fh.read(1 << 20).splitlines()[1:]
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines[: QUICK_MAX + 1]:
+                if line.endswith(".md"):
+                    self.events.put(line)
 
     def work(self) -> None:
         """The thread behind file events: coalesce a burst of writes, then rebuild those pages."""
@@ -232,6 +258,9 @@ def install_quick_pages(quick: QuickPages, events: bool = True) -> bool:
         quick.server = self
         if events:
             threading.Thread(target=quick.work, name="rdkb-quick-pages", daemon=True).start()
+            hint = os.environ.get("RDKB_SERVE_HINT", "")
+            if hint:
+                threading.Thread(target=quick.watch_hint, args=(hint,), name="rdkb-serve-hint", daemon=True).start()
 
     def watch(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
         known = os.path.abspath(path) in getattr(self, "_watched_paths", {})

@@ -132,7 +132,8 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
     for issue in result.issues:
         print(issue.format(), file=sys.stderr)
     last = result.derived
-    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent)}
+    hint = layout.build_dir / "serve-hint.txt"  # the pages just previewed, for MkDocs' quick pages (mkdocs_serve.py)
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_DIR.parent), "RDKB_SERVE_HINT": str(hint)}
     server = subprocess.Popen([sys.executable, "-m", "rdkb.tools.mkdocs_serve", "serve", "--dev-addr", address, "--config-file",
                                str(layout.generated_mkdocs_yml), "--livereload", "--dirty"], cwd=layout.root, env=env)
     before = _snapshot(layout)
@@ -155,6 +156,8 @@ def serve(layout: Layout, address: str = "127.0.0.1:8000", interval: float = 0.3
                 previewed = preview_cases(layout, last, changed) if changed and last is not None else {}
                 if previewed:
                     restore = {**previewed, **restore}
+                    render.write_text_if_changed(hint, f"{time.time_ns()}\n" + "".join(
+                        os.path.abspath(layout.build_docs / p.path) + "\n" for p in previewed.values()))
                     print(f"[rdkb serve] previewed {', '.join(sorted(previewed))} in {time.perf_counter() - t0:.2f}s",
                           file=sys.stderr)
                 pending = merge_pending(pending, changed)

@@ -67,7 +67,9 @@ CHANGES = {
     "0.7": ["make check over unchanged records replays its last result from the files' sizes and dates (as git does) "
             "without reading them or loading any parser: well under a second at 10,000 cases. make serve shows an edited "
             "page as soon as its Markdown is written, before MkDocs' rebuild of the whole site, which still follows, and stays "
-            "responsive while its full pass over every record runs in the background."],
+            "responsive while its full pass over every record runs in the background.",
+            "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
+            "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
 }
 
 

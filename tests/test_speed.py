@@ -378,3 +378,29 @@ def test_serve_previews_an_edited_case_page_from_the_last_build_and_can_put_it_b
     p.write_text(original.replace("in_review: true", "in_review: maybe"), encoding="utf-8")
     assert preview_cases(kb, result.derived, frozenset({"cases/wu2006-4.yaml"})) == {}
     assert page.read_text(encoding="utf-8") == before
+
+
+def test_a_pause_first_frees_garbage_left_by_an_earlier_build_but_not_in_a_worker():
+    """A second build in one process (serve, bench) must not hold the first one's cycles through its pause."""
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    def cycle() -> weakref.ref:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # type: ignore[attr-defined]
+        return weakref.ref(a)
+
+    gc.collect()
+    left = cycle()
+    assert left() is not None  # reference counting alone cannot free a cycle
+    with parallel.gc_paused():
+        assert left() is None
+    gc.collect()  # counts at zero: no automatic collection before the pause below
+    left = cycle()
+    with parallel.gc_paused(collect=False):  # a forked worker: the parent's objects are not walked
+        assert left() is not None
+    gc.collect()
+    assert left() is None

@@ -29,14 +29,18 @@ def cores() -> int:
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(collect: bool = True) -> Iterator[None]:
     """No cyclic garbage collection while a stage builds large, acyclic plain data (parsed records, schema results).
 
     Every collection walks all the objects alive, and the records alive grow with the knowledge base: at 10,000 cases
     the collector took about 40 % of parsing. Nothing a stage builds is freed later for it (parsing 10,000 cases
     leaves no cycle to collect, and the same peak memory); reference counting frees everything else as before. The
-    collector is back on when the outermost pause ends (pauses nest)."""
+    collector is back on when the outermost pause ends (pauses nest). The outermost pause first collects what is
+    already garbage (a previous build's cycles in the same process: a second build would otherwise hold both), except
+    in a forked worker (`collect=False`), where walking the parent's objects would copy their memory pages."""
     was_enabled = gc.isenabled()
+    if was_enabled and collect:
+        gc.collect()
     gc.disable()
     try:
         yield
@@ -48,7 +52,7 @@ def gc_paused() -> Iterator[None]:
 def _run(chunk: list[int]) -> list[Any]:
     assert _WORK is not None
     fn, items = _WORK
-    with gc_paused():
+    with gc_paused(collect=False):
         return [fn(items[i]) for i in chunk]
 
 

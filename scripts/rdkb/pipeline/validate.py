@@ -305,7 +305,7 @@ def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
     return found, sorted(cited_key_set(rec.data))
 
 
-@parallel.gc_paused()
+@parallel.gc_paused(collect=False)  # load, just before, has collected: the records alive now are not garbage
 def validate(ds: Dataset) -> list[Issue]:
     """Stage 2: the loader's issues, schema issues of every record, then every kind's cross-record rules.
 

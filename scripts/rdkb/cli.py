@@ -43,8 +43,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         from rdkb.registry import input_folders
 
         folders = sorted(input_folders())
-        stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
-        key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml)
+        if not key:  # replay had no memo of this code to compare with, so it computed neither key
+            stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
+            key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml)
         ds = load(layout)
         issues = validate(ds)
         write_cache(layout.cache_file, ds.cache)

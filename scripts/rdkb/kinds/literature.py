@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from rdkb.clock import today
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
-from rdkb.pipeline.memo import today
 from rdkb.rules import declare
 
 W701 = declare("W701", "the last literature search is more than 12 months old",

@@ -13,7 +13,6 @@ Two keys decide that nothing changed:
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
 import hmac
@@ -23,18 +22,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rdkb.clock import today
+
 MEMO_VERSION = "rdkb-check-2"
 FINE_MARGIN_NS = 100_000_000  # 0.1 s: many ticks of a nanosecond-stamping file system's coarse clock
 COARSE_MARGIN_NS = 2_500_000_000  # file systems that stamp in whole seconds (or FAT's 2 s)
-
-
-def today() -> datetime.date:
-    """Today, or RDKB_TODAY (YYYY-MM-DD) so that tests never depend on the real date."""
-    fixed = os.environ.get("RDKB_TODAY", "")
-    try:
-        return datetime.date.fromisoformat(fixed) if fixed else datetime.date.today()
-    except ValueError:
-        return datetime.date.today()
 
 
 @functools.cache
@@ -168,7 +160,8 @@ def read_check_memo(path: Path) -> dict[str, Any] | None:
 
 def replay(root: Path, memo_file: Path, mkdocs_yml: Path) -> tuple[dict[str, Any] | None, str, str]:
     """(memo, stat key, content key) for this check: the memo when nothing it read has changed, else None.
-    The content key is "" when the stat key already decided (a hit); the caller computes it on a miss."""
+    The content key is "" when the stat key already decided (a hit); both keys are "" when there was no memo of this
+    code and day to compare with, and the caller computes them (on a miss with a memo they are reused, not redone)."""
     memo = read_check_memo(memo_file)
     if memo is None:
         return None, "", ""

@@ -47,6 +47,14 @@ def guard(serve_request: Callable[..., Iterable[bytes]], quick: QuickPages | Non
 QUICK_MAX = 50  # more changed pages than this: a regeneration, left to the full rebuild
 
 
+def _stale(f: Any) -> bool:
+    """A page whose Markdown is newer than its HTML (a file removed since is left to the full rebuild)."""
+    try:
+        return f.page is not None and bool(f.is_modified())
+    except OSError:
+        return False
+
+
 class QuickPages:
     """The last full build's (config, files, doc_files, nav, env), and a rebuild of only the pages changed since.
 
@@ -57,7 +65,7 @@ class QuickPages:
     def __init__(self) -> None:
         self.state: tuple[Any, Any, Any, Any, Any] | None = None
         self._pending: tuple[Any, Any, Any, Any, Any] | None = None
-        self._by_src: tuple[int, dict[str, Any]] = (0, {})
+        self._by_src: tuple[Any, dict[str, Any]] = (None, {})  # (the doc_files it indexes, abs source path -> file)
         self.server: Any = None
         self.lock = threading.Lock()
         # HTML file -> when it was quick-built; served without waiting for MkDocs' rebuild until a full build that
@@ -94,13 +102,10 @@ class QuickPages:
             return []
         out = []
         for f in self.state[2]:
-            try:
-                if f.page is not None and f.is_modified():
-                    out.append(f)
-            except OSError:  # removed since: the full rebuild deals with it
-                continue
-            if len(out) > QUICK_MAX:
-                return []
+            if _stale(f):
+                out.append(f)
+                if len(out) > QUICK_MAX:
+                    return []
         return out
 
     def _build(self, pages: list[Any]) -> list[str]:
@@ -166,17 +171,10 @@ class QuickPages:
             if self.state is None:
                 return []
             doc_files = self.state[2]
-            if self._by_src[0] != id(doc_files):
-                self._by_src = (id(doc_files), {f.abs_src_path: f for f in doc_files})
+            if self._by_src[0] is not doc_files:  # held, so a later list can never look like this one
+                self._by_src = (doc_files, {f.abs_src_path: f for f in doc_files})
             by_src = self._by_src[1]
-            pages = []
-            for path in sorted(paths)[: QUICK_MAX + 1]:
-                f = by_src.get(path)
-                try:
-                    if f is not None and f.page is not None and f.is_modified():
-                        pages.append(f)
-                except OSError:
-                    continue
+            pages = [f for f in (by_src.get(path) for path in sorted(paths)[: QUICK_MAX + 1]) if f is not None and _stale(f)]
             return self._build(pages) if len(pages) <= QUICK_MAX else []
 
     def on_event(self, event: Any) -> None:

@@ -122,8 +122,11 @@ class FullPass(threading.Thread):
         t0 = time.perf_counter()
         try:
             self.result = build(self.layout, run_mkdocs=False, in_place=True, changed_inputs=self.changed, keep_derived=True)
-        except Exception as exc:  # reported, never a dead preview
-            print(f"[rdkb serve] internal error in the full pass: {type(exc).__name__}: {exc}", file=sys.stderr)
+        except Exception as exc:  # reported, never a dead preview (text escaped as the CLI's internal errors are)
+            from rdkb.safetext import terminal_safe
+
+            print(f"[rdkb serve] internal error in the full pass: {type(exc).__name__}: {terminal_safe(str(exc))}",
+                  file=sys.stderr)
         self.seconds = time.perf_counter() - t0
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from rdkb.kinds import case, literature, reference, table
+from rdkb.kinds import case, literature, question, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 from rdkb.paths import Layout
@@ -185,6 +185,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     searched = ctx.view(literature.KIND).searched
     common = MappingProxyType({
         "searched": searched,
+        "syn": ctx.view(question.KIND).by_id, "runners": ctx.view(question.KIND).runners,
         "vocab": frozen_vocab, "f": figures, "cases": cases.cases, "papers": cases.papers, "agents": tables.agents,
         "references": refs.items, "backlinks": ctx.backlinks, "refs_short": {r["key"]: r["short"] for r in refs.items}})
     return Derived(ctx, tuple(pages), tuple(files), nav, common)

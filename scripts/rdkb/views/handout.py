@@ -25,14 +25,8 @@ HANDOUT_FIGURES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
     "review_cases": lambda f, c: f["review"]["n_cases"],
     "review_papers": lambda f, c: f["review"]["n_papers"],
     "searched": lambda f, c: f["literature"]["searched"],
-    "lit_at_least": lambda f, c: f["literature"]["at_least"],
-    "lit_at_most": lambda f, c: f["literature"]["at_most"],
-    "lit_reports": lambda f, c: f["literature"]["n_reports"],
-    "complaints_foot": lambda f, c: c["lit_foot"],
-    "complaints": lambda f, c: c["lit_complaints"],
     "survey_hip_thigh": lambda f, c: c["survey_hip_thigh"],
     "survey_runners": lambda f, c: c["survey_complaints"],
-    "parkinsons": lambda f, c: f["review"]["parkinsons"]["yes"],
 }
 
 # The handout's fill-in section: (label, prompt, blank lines, tick boxes).
@@ -60,10 +54,6 @@ class HandoutView:
     clinician_refs: tuple[str, ...]  # numbered in this order; series outcomes cite them as [n]
 
 
-def _of(count: Mapping[str, int], of: str) -> str:
-    return f"{count['yes']} of {count['total']} {of} (no: {count['no']}; not reported: {count['not_reported']})"
-
-
 def _onset(r: Mapping[str, Any]) -> str:
     if not r["onset_known"]:
         return f"{summary.NOT_REPORTED} (for all {r['n_cases']} of the review's cases)"
@@ -72,29 +62,17 @@ def _onset(r: Mapping[str, Any]) -> str:
 
 
 def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The clinician summary's figures, each with its denominator (and its not-reported count where it has one)."""
-    r, lit = f["review"], f["literature"]
-    cases = "of the review's cases"
+    """The clinician summary's other figures (the clinical questions' figures come from the synthesis, rdkb.kinds.question),
+    each with its denominator."""
+    r = f["review"]
     rows = [{"label": "Runners in the review's literature cases", "value": f"{r['n_cases']}, from {r['n_papers']} papers"}]
-    if lit["searched"]:
-        rows.append({"label": f"All reported runners (literature searched up to {lit['searched']})",
-                     "value": f"at least {lit['at_least']}, at most {lit['at_most']}, from {lit['n_reports']} reports that "
-                              "describe patients (reports that may share patients are not added up)"})
     complaints = f"of {c['lit_complaints']} described complaints (the review's complaint table)"
     rows += [
-        {"label": "Foot, toes or ankle involved", "value": f"{c['lit_foot']} {complaints}; toes: {c['lit_toes']}"},
         {"label": "Hip or thigh involved", "value": f"{c['lit_hip_thigh']} {complaints}"},
-        {"label": "Spread to walking", "value": _of(r["spread_walking"], cases)},
-        {"label": "Tremor at rest", "value": _of(r["rest_tremor"], cases)},
-        {"label": "Later young-onset Parkinson's disease", "value": _of(r["parkinsons"], cases)},
         {"label": "Age at onset", "value": _onset(r)},
         {"label": "Runners in the review's own survey", "value": f"{c['survey_complaints']}; hip or thigh mentioned by "
                                                                   f"{c['survey_hip_thigh']} of {c['survey_complaints']}"},
     ]
-    a = agg.get("returned-without-issues")
-    if a is not None:
-        rows.append({"label": "Surveyed runners back to training or racing without issues",
-                     "value": f"{a['stated']} of {a.get('denominator') or c['survey_complaints']} (as the review states it)"})
     return rows
 
 

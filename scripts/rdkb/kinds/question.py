@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import case, claim, literature, reference, series, survey, table
+from rdkb.kinds import case, claim, literature, series, survey, table
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.kinds.case import CaseView
 from rdkb.model import Dataset, Issue
@@ -122,7 +122,7 @@ def distinct_patients(cases: Sequence[CaseView]) -> list[CaseView]:
     return out
 
 
-def _of(k: int | None, n: int | None, value: str | None = None) -> str:
+def _of(k: float | None, n: float | None, value: str | None = None) -> str:
     if k is not None and n is not None:
         return f"{k:g} of {n:g}"
     if k is not None:
@@ -140,7 +140,7 @@ def case_level(qid: str, measure: str, cases: Sequence[CaseView]) -> dict[str, A
             "population": "individually described patients (each once)", "statement": meaning,
             "k": k, "n": len(values), "no": no, "not_reported": nr, "value": None,
             "text": f"{k} of {len(values)} (not reported: {nr})", "source": None, "quote": "", "link": "cases/index.md",
-            "cases": [c.id for c, v in zip(cases, values) if v is True]}
+            "cases": [c.id for c, v in zip(cases, values, strict=True) if v is True]}
 
 
 def population(s: Mapping[str, Any], fact: Mapping[str, Any]) -> tuple[str, str]:
@@ -212,6 +212,11 @@ def _agent_kind(vocab: Mapping[str, Any], agent: str) -> str:
     return str(vocab.get("agent_kinds", {}).get(agent, "drug"))
 
 
+def _unit(n: float, unit: str) -> str:
+    """'1 patient', '2 patients' (the units are plural nouns)."""
+    return unit[:-1] if n == 1 and unit.endswith("s") else unit
+
+
 def _grade(r: str) -> str:
     return r.replace("-", " ")
 
@@ -256,9 +261,10 @@ def treatment_entry(qid: str, a: Mapping[str, Any], series_rows: Sequence[tuple[
             body = "planned, not yet given; outcome not reported"
         elif improved is not None:
             body = f"{'at least ' if t.get('at_least') else ''}{improved:g}"
-            body += f" of {treated:g} {unit} improved" if treated is not None else f" {unit} improved (treated: not stated)"
+            body += (f" of {treated:g} {_unit(treated, unit)} improved" if treated is not None
+                     else f" {_unit(improved, unit)} improved (treated: not stated)")
         elif treated is not None:
-            body = f"{treated:g} {unit} treated, improvement not stated"
+            body = f"{treated:g} {_unit(treated, unit)} treated, improvement not stated"
         else:
             body = "numbers not stated"
         if t.get("grade_wording") and status != "planned":
@@ -268,7 +274,7 @@ def treatment_entry(qid: str, a: Mapping[str, Any], series_rows: Sequence[tuple[
         cls, words = population(s, {})
         levels.append({"id": f"{qid}:{aid}:series:{s['id']}:{together[0]}:{s['treatments'].index(t)}", "level": "series",
                        "level_label": f"Series: {s['paper_label']}", "unit": unit, "population": words, "population_class": cls,
-                       "statement": "regimen", "status": status, "with": [x for x in together if x != aid],
+                       "statement": "regimen", "status": status, "paper": s["paper"], "with": [x for x in together if x != aid],
                        "k": improved, "n": treated, "value": None, "text": regimen_text(aid, together, names, body),
                        "source": t.get("source"), "quote": t.get("quote", ""), "link": f"series/{s['id']}.md"})
     return {"agent": aid, "name": names.get(aid, aid), "kind": _agent_kind(kinds, aid), "levels": levels}
@@ -315,8 +321,16 @@ def runner_bounds(cases: Sequence[CaseView], series_view: Any, lit: Any, review_
             "rule": ("At least: runners described one by one whose running is confirmed by a source, each patient once; reports "
                      "suspected to share patients count by their largest. At most: every patient a report describes with "
                      "runner's dystonia, series included, every report added."),
-            "scope": (f"the review's literature cases and the reports found since 2014"
-                      + (f" (literature searched up to {lit.searched})" if lit.searched else ""))}
+            "scope": _scope(lit)}
+
+
+def _scope(lit: Any) -> str:
+    """The range's scope, from the search protocol's window (reports before it outside the review are not searched)."""
+    window = (lit.protocol or {}).get("window", {}) if isinstance(lit.protocol, dict) else {}
+    start = str(window.get("from", ""))[:4]
+    since = f" since {start}" if start else ""
+    upto = f", literature searched up to {lit.searched}" if lit.searched else ""
+    return f"the review's literature cases and the reports found{since}{upto}"
 
 
 def _confirmed_runner(c: CaseView, series_view: Any) -> bool:
@@ -363,7 +377,7 @@ def derive(ds: Dataset, views: Views) -> SynthesisView:
     for rec in sorted(ds.of(KIND.name), key=lambda r: (r.data.get("order", 99), r.id)):
         d = rec.data
         q: dict[str, Any] = {"id": rec.id, "rel": rec.rel, "question": d["question"], "label": d["label"], "order": d["order"],
-                             "key": bool(d.get("key")), "note": d.get("note", ""), "levels": [], "treatments": []}
+                             "key": bool(d.get("key")), "handout": bool(d.get("handout")), "note": d.get("note", ""), "levels": [], "treatments": []}
         measure = (d.get("cases") or {}).get("measure")
         if measure in CASE_MEASURES:
             q["levels"].append(case_level(rec.id, measure, cases))
@@ -410,7 +424,7 @@ def pages(ctx: Context) -> list[PagePlan]:
 
 def _public(lv: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("id", "level", "level_label", "unit", "population", "population_class", "statement", "k", "n", "not_reported",
-            "value", "text", "status", "with", "source", "quote", "cases")
+            "value", "text", "status", "with", "source", "quote", "cases", "paper")
     return {k: lv[k] for k in keep if k in lv}
 
 

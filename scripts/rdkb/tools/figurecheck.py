@@ -19,6 +19,10 @@ TERMS = re.compile(r"parkinson|parkinsonism|corticobasal|spread|walking|tremor|r
                    re.IGNORECASE)
 COUNT = re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b|\b\d+\s+of\s+the\b", re.IGNORECASE)
 BLOCKS = {"p", "li", "tr", "td", "th", "caption", "figcaption", "h1", "h2", "h3", "h4", "dd", "dt", "text", "title", "blockquote"}
+# data-q: a synthesis figure; data-record: a record's own stated value on its own page; data-filter-panel: the case
+# table's figures panel, which kb.js recomputes for the rows the reader's filter leaves (its unfiltered values are the
+# case records' counts, tested against the synthesis' case level).
+EXEMPT = {"data-q", "data-record", "data-filter-panel"}
 SKIP = {"script", "style", "nav", "header", "footer"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "path", "rect", "line", "circle", "use"}
 
@@ -34,7 +38,7 @@ class _Blocks(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = {k for k, _ in attrs}
-        exempt = "data-q" in names or "data-record" in names
+        exempt = bool(names & EXEMPT)
         skip = tag in SKIP or any(k == "class" and v and "md-sidebar" in v for k, v in attrs)
         if tag in VOID:
             return
@@ -48,7 +52,7 @@ class _Blocks(HTMLParser):
         while self.stack:
             t, _, _ = self.stack.pop()
             if t in BLOCKS and self.current:
-                self.blocks.append(" ".join("".join(self.current.pop()).split()))
+                self.blocks.append(" ".join(" ".join(self.current.pop()).split()))
             if t == tag:
                 break
 

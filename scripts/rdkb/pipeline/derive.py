@@ -29,6 +29,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
+    "0.8": "Evidence synthesis, open contributions and data",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -70,6 +71,14 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+    "0.8": ["Evidence synthesis: clinical questions are records (questions/), and one synthesis answers each with every "
+            "evidence level side by side in its own unit and group (case records with the number not reported, each "
+            "series as its report states it and labelled runners, non-runners or mixed, the review and its survey); every "
+            "page takes these figures from it (synthesis.json; a check over the built site refuses a page's own count). "
+            "Treatments are regimens: an outcome of treatments given together shows all of them, a planned regimen is "
+            "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
+            "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
+            "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803."],
 }
 
 

@@ -189,7 +189,6 @@ def test_every_figure_on_the_handout_is_the_summary_views_value(published):
     f, c = sv.figures, sv.comparison
     expected: dict[str, Any] = {
         "review_cases": f["review"]["n_cases"], "review_papers": f["review"]["n_papers"],
-        "searched": f["literature"]["searched"],
         "survey_hip_thigh": c["survey_hip_thigh"], "survey_runners": c["survey_complaints"],
     }
     shown = re.findall(r'<span class="kb-value" data-fig="([^"]+)">([^<]*)</span>', _page_html(published, "handout"))
@@ -198,8 +197,6 @@ def test_every_figure_on_the_handout_is_the_summary_views_value(published):
         assert html.unescape(value) == str(expected[html.unescape(key)]), key
     text = _flat(_pdf(published.site / "handout.pdf")[1])
     assert f"collects {expected['review_cases']} runners" in text
-    runners = d.context.view(question.KIND).runners
-    assert f"at least {runners['at_least']}, at most {runners['at_most']} runners from {runners['n_reports']}" in text
 
 
 @pytest.mark.browser
@@ -215,6 +212,8 @@ def test_the_printed_pages_carry_the_synthesis_lines_with_their_sources(publishe
         assert wanted, pdf
         for q in wanted:
             for lv in q["levels"]:
+                if lv.get("secondary") or (lv["level"] == "cases" and lv["not_reported"] == lv["n"]):
+                    continue  # recounts and levels with no information stay on the site
                 assert _flat(lv["text"]) in text, (pdf, lv["id"])
                 if lv.get("source") and pdf == "clinician-summary.pdf":
                     assert refs.short(lv["source"]["ref"]) in text, (pdf, lv["id"])

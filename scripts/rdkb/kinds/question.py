@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import case, claim, literature, series, survey, table
+from rdkb.kinds import case, claim, literature, reference, series, survey, table
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.kinds.case import CaseView
 from rdkb.model import Dataset, Issue
@@ -139,7 +139,8 @@ def case_level(qid: str, measure: str, cases: Sequence[CaseView]) -> dict[str, A
     return {"id": f"{qid}:cases", "level": "cases", "level_label": "Case records", "unit": "patients",
             "population": "individually described patients (each once)", "statement": meaning,
             "k": k, "n": len(values), "no": no, "not_reported": nr, "value": None,
-            "text": f"{k} of {len(values)} (not reported: {nr})", "source": None, "quote": "", "link": "cases/index.md",
+            "text": f"not reported for any of {len(values)}" if nr == len(values) else f"{k} of {len(values)} (not reported: {nr})",
+            "source": None, "quote": "", "link": "cases/index.md",
             "cases": [c.id for c, v in zip(cases, values, strict=True) if v is True]}
 
 
@@ -154,7 +155,7 @@ def population(s: Mapping[str, Any], fact: Mapping[str, Any]) -> tuple[str, str]
         return "runners", "runners"
     if runners is not None and patients is not None:
         return "mixed", f"mixed: {runners} runners among {patients} patients"
-    return "not-stated", "patients; how many were runners is not stated"
+    return "not-stated", "patients; how many run is not stated"
 
 
 def series_level(qid: str, s: Mapping[str, Any], fact: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,22 +168,22 @@ def series_level(qid: str, s: Mapping[str, Any], fact: Mapping[str, Any]) -> dic
             "link": f"series/{s['id']}.md"}
 
 
-def claim_level(qid: str, cl: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+def claim_level(qid: str, cl: Mapping[str, Any], spec: Mapping[str, Any], short: str) -> dict[str, Any]:
     k = cl["stated"] if isinstance(cl["stated"], (int, float)) else None
     n = spec.get("denominator")
-    return {"id": f"{qid}:review:{cl['id']}", "level": "review", "level_label": "The review (its literature cases)",
+    return {"id": f"{qid}:review:{cl['id']}", "level": "review", "level_label": f"The review ({short}, its literature cases)",
             "unit": spec.get("unit", "literature cases"), "population": "the literature cases the review collected (to 2015)",
             "statement": cl["statement"], "k": k, "n": n, "no": None, "not_reported": None,
             "value": None if k is not None else str(cl["stated"]), "text": _of(k, n, str(cl["stated"])),
             "source": cl["source"], "quote": cl["source"].get("quote", ""), "link": "claims.md"}
 
 
-def survey_level(qid: str, a: Mapping[str, Any]) -> dict[str, Any]:
+def survey_level(qid: str, a: Mapping[str, Any], short: str) -> dict[str, Any]:
     stated = a.get("stated")
     k = stated if isinstance(stated, (int, float)) and not isinstance(stated, bool) else None
     n = a.get("denominator")
     src = dict(a.get("source") or {})
-    return {"id": f"{qid}:survey:{a['id']}", "level": "survey", "level_label": "The review's survey",
+    return {"id": f"{qid}:survey:{a['id']}", "level": "survey", "level_label": f"The review's survey ({short})",
             "unit": a.get("unit", "respondents"), "population": "runners with self-identified loss of leg coordination",
             "statement": a.get("statement", ""), "k": k, "n": n, "no": None, "not_reported": None,
             "value": None if k is not None else str(stated), "text": _of(k, n, str(stated)), "source": src,
@@ -202,7 +203,7 @@ def rows_levels(qid: str, complaint_rows: Sequence[Mapping[str, Any]], survey_ro
             out.append({"id": f"{qid}:{key}", "level": "review" if key == "complaint-rows" else "survey", "level_label": label,
                         "unit": unit, "population": pop, "statement": "rows naming the foot, toes or ankle", "k": k, "n": len(rows),
                         "no": None, "not_reported": None, "value": None, "text": f"{k} of {len(rows)}", "source": None,
-                        "quote": "", "link": link})
+                        "quote": "", "link": link, "secondary": True})
     return out
 
 
@@ -210,6 +211,14 @@ def rows_levels(qid: str, complaint_rows: Sequence[Mapping[str, Any]], survey_ro
 
 def _agent_kind(vocab: Mapping[str, Any], agent: str) -> str:
     return str(vocab.get("agent_kinds", {}).get(agent, "drug"))
+
+
+def _brief(n: int, alone: Counter[str], combined: int) -> str:
+    """'9: marked 1, none 3; 5 with other treatments' (the full text lists the combinations)."""
+    if not n:
+        return "none"
+    parts = ", ".join(f"{_grade(k)} {v}" for k, v in sorted(alone.items()))
+    return f"{n}: " + "; ".join(p for p in (parts, f"{combined} with other treatments" if combined else "") if p)
 
 
 def _unit(n: float, unit: str) -> str:
@@ -238,6 +247,7 @@ def treatment_entry(qid: str, a: Mapping[str, Any], series_rows: Sequence[tuple[
     levels.append({"id": f"{qid}:{aid}:table", "level": "review", "level_label": "The review's drug table", "unit": "regimens",
                    "population": "the review's literature cases", "statement": "regimens by response",
                    "k": None, "n": len(rows), "text": (f"{len(rows)}: " + "; ".join(parts)) if rows else "none",
+                   "brief": _brief(len(rows), alone, sum(combos.values())),
                    "source": None, "quote": "", "link": "treatments.md", "alone": sum(alone.values()), "value": None})
     cts = a["case_treatments"]
     calone = Counter(t.get("response", "not-reported") for _, t in cts if len(t.get("agents", [])) == 1)
@@ -250,6 +260,7 @@ def treatment_entry(qid: str, a: Mapping[str, Any], series_rows: Sequence[tuple[
                    "population": "individually described patients", "statement": "regimens by response",
                    "k": None, "n": len(cts),
                    "text": (f"{len(cts)} in {ncases} {'case' if ncases == 1 else 'cases'}: " + "; ".join(cparts)) if cts else "none",
+                   "brief": _brief(len(cts), calone, sum(ccombo.values())),
                    "source": None, "quote": "", "link": "cases/index.md", "value": None,
                    "cases": sorted({c.id for c, _ in cts})})
     for s, t in series_rows:
@@ -267,15 +278,18 @@ def treatment_entry(qid: str, a: Mapping[str, Any], series_rows: Sequence[tuple[
             body = f"{treated:g} {_unit(treated, unit)} treated, improvement not stated"
         else:
             body = "numbers not stated"
+        brief = body
         if t.get("grade_wording") and status != "planned":
             body += f": \u201c{t['grade_wording']}\u201d"
         if status == "stopped":
             body += " (stopped)"
+            brief += " (stopped)"
         cls, words = population(s, {})
         levels.append({"id": f"{qid}:{aid}:series:{s['id']}:{together[0]}:{s['treatments'].index(t)}", "level": "series",
                        "level_label": f"Series: {s['paper_label']}", "unit": unit, "population": words, "population_class": cls,
                        "statement": "regimen", "status": status, "paper": s["paper"], "with": [x for x in together if x != aid],
                        "k": improved, "n": treated, "value": None, "text": regimen_text(aid, together, names, body),
+                       "brief": regimen_text(aid, together, names, brief),
                        "source": t.get("source"), "quote": t.get("quote", ""), "link": f"series/{s['id']}.md"})
     return {"agent": aid, "name": names.get(aid, aid), "kind": _agent_kind(kinds, aid), "levels": levels}
 
@@ -344,6 +358,19 @@ def _confirmed_runner(c: CaseView, series_view: Any) -> bool:
     return False
 
 
+def groups(levels: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive levels from the same source and group, together (one line per report on the printed pages)."""
+    out: list[dict[str, Any]] = []
+    for lv in levels:
+        key = (lv["level_label"], lv["population"])
+        if out and out[-1]["key"] == key:
+            out[-1]["levels"].append(lv)
+        else:
+            out.append({"key": key, "label": lv["level_label"], "population": lv["population"], "level": lv["level"],
+                        "levels": [lv]})
+    return out
+
+
 # ------------------------------------------------------------------ the view
 
 @dataclass(frozen=True)
@@ -372,6 +399,7 @@ def derive(ds: Dataset, views: Views) -> SynthesisView:
     aggregates = views.view(survey.KIND).aggregates
     names = dict(views.vocab.get("agents", {}))
     tables = views.view(table.KIND)
+    refs = views.view(reference.KIND)
     out = []
     cited: set[str] = set()
     for rec in sorted(ds.of(KIND.name), key=lambda r: (r.data.get("order", 99), r.id)):
@@ -385,17 +413,22 @@ def derive(ds: Dataset, views: Views) -> SynthesisView:
             s = by_series.get(ref["series"])
             fact = next((f for f in (s or {}).get("facts", []) if f["id"] == ref["fact"]), None)
             if s is not None and fact is not None:
-                q["levels"].append(series_level(rec.id, s, fact))
+                q["levels"].append({**series_level(rec.id, s, fact), "short": ref.get("short") or fact["statement"]})
         for ref in d.get("review", []) or []:
             if "claim" in ref and ref["claim"] in claims:
-                q["levels"].append(claim_level(rec.id, claims[ref["claim"]], claim_specs.get(ref["claim"], {})))
+                cl = claims[ref["claim"]]
+                q["levels"].append({**claim_level(rec.id, cl, claim_specs.get(ref["claim"], {}), refs.short(cl["source"]["ref"])),
+                                    "short": ref.get("short") or cl["statement"]})
             if "survey" in ref and ref["survey"] in aggregates:
-                q["levels"].append(survey_level(rec.id, aggregates[ref["survey"]]))
+                agg = aggregates[ref["survey"]]
+                q["levels"].append({**survey_level(rec.id, agg, refs.short((agg.get("source") or {}).get("ref", ""))),
+                                    "short": ref.get("short") or agg.get("statement", "")})
         if d.get("complaint_rows"):
             q["levels"] += rows_levels(rec.id, tables.complaint_rows, views.view(survey.KIND).rows)
         if d.get("treatments"):
             q["treatments"] = [treatment_entry(rec.id, a, sv.by_agent.get(a["id"], ()), names, views.vocab)
                                for a in tables.agents]
+        q["groups"] = groups([lv for lv in q["levels"] if not lv.get("secondary")])  # summary lines: recounts left out
         for lv in q["levels"] + [x for t in q["treatments"] for x in t["levels"]]:
             if lv.get("source") and lv["source"].get("ref"):
                 cited.add(lv["source"]["ref"])
@@ -424,7 +457,7 @@ def pages(ctx: Context) -> list[PagePlan]:
 
 def _public(lv: Mapping[str, Any]) -> dict[str, Any]:
     keep = ("id", "level", "level_label", "unit", "population", "population_class", "statement", "k", "n", "not_reported",
-            "value", "text", "status", "with", "source", "quote", "cases", "paper")
+            "value", "text", "brief", "status", "with", "source", "quote", "cases", "paper", "short", "secondary")
     return {k: lv[k] for k in keep if k in lv}
 
 

@@ -64,13 +64,11 @@ def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, An
     """The clinician summary's other figures (the clinical questions' figures come from the synthesis, rdkb.kinds.question),
     each with its denominator."""
     r = f["review"]
-    rows = [{"label": "Runners in the review's literature cases", "value": f"{r['n_cases']}, from {r['n_papers']} papers"}]
-    complaints = f"of {c['lit_complaints']} described complaints (the review's complaint table)"
-    rows += [
-        {"label": "Hip or thigh involved", "value": f"{c['lit_hip_thigh']} {complaints}"},
+    rows = [
+        {"label": "Hip or thigh involved", "value": f"{c['lit_hip_thigh']} of {c['lit_complaints']} described complaints (the "
+                                                   f"review's complaint table); mentioned by {c['survey_hip_thigh']} of the "
+                                                   f"{c['survey_complaints']} runners of its survey"},
         {"label": "Age at onset", "value": _onset(r)},
-        {"label": "Runners in the review's own survey", "value": f"{c['survey_complaints']}; hip or thigh mentioned by "
-                                                                  f"{c['survey_hip_thigh']} of {c['survey_complaints']}"},
     ]
     return rows
 

@@ -27,6 +27,7 @@ KINDS: tuple[Kind[Any], ...] = (
     content.KIND,
     literature.PROTOCOL,
     literature.KIND,
+    literature.ACCESS,
     hpo.KIND,
     phenopackets.KIND,
     summary.KIND,

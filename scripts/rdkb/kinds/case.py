@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from rdkb import fields
-from rdkb.kinds import reference, series
+from rdkb.kinds import literature, reference, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record
 from rdkb.rules import declare
@@ -498,7 +498,10 @@ def pages(ctx: Context) -> list[PagePlan]:
                                                             "panel_json": script_json(v.panel)},
                     Nav("Literature", "Cases", "every case, one row each, linking to a page per case", "Literature cases"), since="0.1")]
     out += [case_page(c) for c in v.cases]
-    out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
+    ledger = ctx.view(literature.ACCESS)
+    case_papers = {p["key"] for p in v.papers}
+    out.append(PagePlan("papers/index.md", "papers/index.md.j2", {
+        "changed": max(newest, ctx.newest([ledger.rel])), "ledger": ledger, "case_papers": sorted(case_papers)},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
     for p in v.papers:
         ref = p["ref"]
@@ -517,6 +520,7 @@ def pages(ctx: Context) -> list[PagePlan]:
             "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",
             "series": list(ctx.view(series.KIND).by_paper.get(p["key"], ())),
+            "access": ledger.by_key.get(p["key"]),
             "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1", inputs=tuple(c.rel for c in p["cases"])))
     return out
 

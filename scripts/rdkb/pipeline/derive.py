@@ -29,6 +29,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
+    "0.8": "Per-patient data, linked patients and a second search",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -70,6 +71,11 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+    "0.8": ["Case records hold what sources say in their own words (onset in the source's words, tremor type, running after "
+            "onset, non-motor signs, Parkinson's onset group, 'leg' without a region) and name the same patient in another "
+            "report (same_patient_as, with the evidence and 'same' or 'possibly the same'; rule E209); an access ledger says "
+            "what was read of each paper, where, when and at what level (Papers and Literature pages; rule E703); table cells are "
+            "quoted with their row and column; a second, independent search pass with its screeners and their agreement."],
 }
 
 

@@ -22,8 +22,8 @@ from rdkb.rules import declare
 W701 = declare("W701", "the last literature search is more than 12 months old",
                "run the search again (README: 'Run the literature search again') and update date_of_search",
                "literature/W701-stale-search.yaml", warning=True)
-E703 = declare("E703", "an access-ledger entry for a work not in the bibliography, twice for one work, or an included or "
-               "review report without a ledger entry", "add the report to literature/access.yaml (what was read, where, when, "
+E703 = declare("E703", "an access-ledger entry for a work not in the bibliography, twice for one work, or an included "
+               "report or a case paper of the review without a ledger entry", "add the report to literature/access.yaml (what was read, where, when, "
                "at what level, what was not reachable), or fix its key", "literature/E703-access-ledger.yaml")
 E702 = declare("E702", "a screened report that is included or background but not in the bibliography, or an overlap "
                "with an unknown report", "add the report to bib/references.bib (or fix the key)", "literature/E702-unknown-report.yaml")
@@ -76,7 +76,7 @@ READING_LEVELS = {"abstract": "abstract", "full-text-opening": "opening of the f
 
 
 def check_access(ds: Dataset) -> list[Issue]:
-    """Every ledger entry names a known work once; every included report (and every case paper) has an entry."""
+    """Every ledger entry names a known work once; every included report and every case paper of the review has an entry."""
     rec = ds.one(ACCESS.name)
     if rec is None or not isinstance(rec.data.get("entries"), list) or ds.bib_refused:
         return []
@@ -94,7 +94,7 @@ def check_access(ds: Dataset) -> list[Issue]:
     screening = ds.one(KIND.name)
     cands = screening.data.get("candidates", []) if screening is not None else []
     wanted = {c.get("key") for c in cands if isinstance(c, dict) and c.get("decision") == "include"}
-    wanted |= {c.data.get("paper") for c in ds.of("case") if isinstance(c.data.get("paper"), str)}
+    wanted |= {k for k, ref in ds.references.items() if ref.get("casepaper") == "yes"}  # the review's case papers
     for key in sorted(k for k in wanted - seen if isinstance(k, str) and k in ds.references):
         issues.append(E703.at(rec.rel, 1, f"{key!r} is included (or reports cases) but has no access-ledger entry"))
     return issues

@@ -163,6 +163,16 @@ def derive(ds: Dataset, views: Views) -> LiteratureView:
         for o in c.get("suspected_overlap") or []:
             a, b = sorted((c["key"], o["key"]))
             pairs.setdefault((a, b), o["reason"])
+    # a patient linked across reports (a case's same_patient_as) joins the two reports, so counts take the patient once
+    cases_view: Any = views.views.get("case")
+    by_id = getattr(cases_view, "by_id", {})
+    for cv in getattr(cases_view, "cases", ()):
+        for link in cv.same_patient_as:
+            other = by_id.get(link.get("case"))
+            if other is not None and other.paper != cv.paper:
+                a, b = sorted((cv.paper, other.paper))
+                word = "the same patient" if link.get("certainty") == "same" else "possibly the same patient"
+                pairs.setdefault((a, b), f"{word} in both reports: case records {cv.id} and {other.id}")
     rels = tuple(r.rel for r in (proto, rec) if r is not None)
     return LiteratureView(dict(proto.data) if proto else {}, tuple(cands), flow,
                           tuple((a, b, why) for (a, b), why in sorted(pairs.items())),

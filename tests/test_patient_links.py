@@ -83,3 +83,11 @@ def test_the_ledger_view_sums_levels(tmp_path):
     assert dict((k, n) for k, _, n in ledger.summary)["full-text-excerpt"] == 1
     assert ledger.by_key["wu2006"]["read"][0]["level_label"] == "a table of the full text"
     assert ledger.not_reachable == (("wu2006", "rows 4-5"),)
+
+
+def test_an_unspecified_leg_leaves_foot_or_ankle_unknown():
+    assert case.foot_or_ankle(("leg",)) is None
+    assert case.foot_or_ankle(("leg", "hip")) is None
+    assert case.foot_or_ankle(("leg", "foot")) is True
+    assert case.foot_or_ankle(("knee",)) is False
+    assert case.foot_or_ankle(None) is None

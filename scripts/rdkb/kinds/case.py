@@ -25,6 +25,7 @@ E209 = declare("E209", "a same_patient_as link to an unknown case record, to the
                "cases/E209-unknown-patient-link.yaml")
 
 FOOT_REGIONS = frozenset({"toes", "foot", "ankle"})
+UNSPECIFIED_LEG = "leg"  # body region vocabulary: the source says "leg" without a region
 NOT_REPORTED = "not reported"
 NOT_APPLICABLE = "not_applicable"
 TRANSCRIBED = "transcribed, no verbatim text available"
@@ -151,6 +152,16 @@ class CaseView:
         return ", ".join(r.replace("-", " ") for r in self.regions) if self.regions else NOT_REPORTED
 
 
+def foot_or_ankle(regions: tuple[str, ...] | None) -> bool | None:
+    """True when a foot region is named; None when unknown: no regions, or only an unspecified 'leg' besides
+    non-foot regions (a 'leg' the source does not place may include the foot)."""
+    if regions is None:
+        return None
+    if FOOT_REGIONS & set(regions):
+        return True
+    return None if UNSPECIFIED_LEG in regions else False
+
+
 def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: str) -> CaseView:
     d = rec.data
     regions = fact_value(d.get("body_regions"))
@@ -180,7 +191,7 @@ def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: 
         age_presentation=_num(d.get("age_at_presentation")), age_onset=_num(d.get("age_at_onset")),
         age_unstated=_num(d.get("age_timing_unstated")),
         side=display_fact(d.get("side"), vocab)["text"], regions=regions,
-        foot_or_ankle=None if regions is None else bool(FOOT_REGIONS & set(regions)),
+        foot_or_ankle=foot_or_ankle(regions),
         adequately_described=tri(d.get("adequately_described")) if in_review else None,
         spread_other=tri(d.get("spread_to_other_activities")), spread_walking=tri(d.get("spread_to_walking")),
         rest_tremor=tri(d.get("rest_tremor")), parkinsons=tri(d.get("parkinsons_disease")),

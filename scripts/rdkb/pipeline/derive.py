@@ -78,7 +78,12 @@ CHANGES = {
             "Treatments are regimens: an outcome of treatments given together shows all of them, a planned regimen is "
             "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
             "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
-            "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803."],
+            "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803.",
+            "Case records hold what sources say in their own words (onset in the source's words, tremor type, running after "
+            "onset, non-motor signs, Parkinson's onset group, 'leg' without a region) and name the same patient in another "
+            "report (same_patient_as, with the evidence and 'same' or 'possibly the same'; rule E209); an access ledger says "
+            "what was read of each paper, where, when and at what level (Papers and Literature pages; rule E703); table cells are "
+            "quoted with their row and column; a second, independent search pass with its screeners and their agreement."],
 }
 
 

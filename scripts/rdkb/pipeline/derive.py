@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from rdkb import __version__
 from rdkb.kinds import case, literature, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
@@ -29,6 +30,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
+    "0.8": "Open data",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -70,6 +72,11 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+    "0.8": ["Open data (release 0.8.0): code under MIT (LICENSE), records and downloads under CC BY 4.0 (LICENSE-DATA; quoted "
+            "third-party text keeps its terms), CITATION.cff, .zenodo.json, CHANGELOG.md and make release (a reproducible archive "
+            "with checksums); a Frictionless data package and a JSON Schema per JSON download; one missing-value convention "
+            "(not_reported / not_applicable) and one boolean convention (true / false) across the CSVs; CSL-JSON, RIS with "
+            "DO and AN (PMID), and a .bib that BibTeX tools read; phenopackets with standard drug ids, schema 2.0.2 and a cohort."],
 }
 
 
@@ -173,7 +180,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     pages.append(PagePlan("downloads.md", "downloads.md.j2", {
         "downloads": [{"name": e.name, "path": path, "format": e.format, "item": e.item, "fields": e.fields} for e, path in downloads],
         "first_case": cases.cases[0].id if cases.cases else "", "schemas": schema_names(),
-        "changelog": _changelog(pages, downloads), "changed": everything},
+        "changelog": _changelog(pages, downloads), "changed": everything, "version": __version__},
         Nav("Downloads", "Downloads", "data files and records"), since="0.1"))
     nav = _nav(pages)
     by_path = {p.path: p.nav for p in pages if p.nav is not None}

@@ -239,27 +239,30 @@ def test_phenotype_long_csv(built):
     for kind, sid, data in subjects:
         mine = [r for r in rows if r["subject_type"] == kind and r["subject_id"] == sid]
         entries = data.get("phenotypes", [])
-        assert sorted((r["hpo_id"], r["status"], r["description"]) for r in mine if r["status"] != "not reported") == \
+        assert sorted((r["hpo_id"], r["status"], r["description"]) for r in mine if r["status"] != "not_reported") == \
             sorted((p["hpo"], "excluded" if p["excluded"] else "present", p["description"]) for p in entries)
         coded = {p["hpo"] for p in entries}
-        assert {r["hpo_id"] for r in mine if r["status"] == "not reported"} == terms - coded
-        assert all(r["description"] == "" and r["source_ref"] == "" for r in mine if r["status"] == "not reported")
+        assert {r["hpo_id"] for r in mine if r["status"] == "not_reported"} == terms - coded
+        assert all(r["description"] == r["source_ref"] == "not_applicable" for r in mine if r["status"] == "not_reported")
+        assert all(r["paper"] == r["in_review"] == "not_applicable" for r in mine if kind == "complaint-row")
 
 
 def test_treatment_long_csv(built):
     rows = _csv(built, "treatments-long.csv")
     vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
     assert list(rows[0]) == case_kind.TREATMENT_LONG_HEADER
-    assert {r["status"] for r in rows} <= {"given", "absent", "not reported"}
+    assert {r["status"] for r in rows} <= {"given", "absent", "not_reported"}
     for rec in _DS.of("case"):
         mine = [r for r in rows if r["case_id"] == rec.id]
         assert {r["agent"] for r in mine} == set(vocab["agents"])
         tr = rec.data["treatments"]
         given = sorted((r["agent"], r["response"]) for r in mine if r["status"] == "given")
-        expected = sorted((a, it["response"]) for it in (tr.get("items", []) if tr["status"] == "reported" else []) for a in it["agents"])
+        expected = sorted((a, "not_reported" if it["response"] == "not-reported" else it["response"])
+                          for it in (tr.get("items", []) if tr["status"] == "reported" else []) for a in it["agents"])
         assert given == expected, rec.id
         if tr["status"] == "not_reported":
-            assert {r["status"] for r in mine} == {"not reported"}
+            assert {r["status"] for r in mine} == {"not_reported"}
+        assert all(r["response"] == r["regimen"] == "not_applicable" for r in mine if r["status"] != "given")
 
 
 # ---------------------------------------------------------------- citations to import

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tarfile
 import tomllib
 
@@ -105,3 +106,210 @@ def test_release_archive_is_byte_identical_and_carries_checksums(tmp_path):
             assert hashlib.sha256(tf.extractfile(prefix + name).read()).hexdigest() == digest
     assert a[4:8] == b"\0\0\0\0"  # gzip header without a date
     assert release.archive_bytes(one, ROOT, 1_700_000_001) != a  # the date is the one given, not today's
+
+
+# ---------------------------------------------------------------- the downloads, with the tools people use
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The real records rendered once (no MkDocs: the downloads are what render writes) in a private copy."""
+    from conftest import copy_kb
+    from rdkb.pipeline.build import build
+
+    layout = copy_kb(tmp_path_factory.mktemp("opendata") / "kb")
+    result = build(layout, run_mkdocs=False, strict=True)
+    assert not result.failed, result.message
+    return layout.build_docs / "data"
+
+
+def _downloads(data, suffix):
+    return sorted(p.relative_to(data).as_posix() for p in data.rglob(f"*{suffix}") if p.name != "datapackage.json")
+
+
+def test_datapackage_describes_every_csv_and_json_download_and_frictionless_validates_it(data):
+    import frictionless
+
+    pkg = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    paths = {r["path"] for r in pkg["resources"]}
+    assert paths == set(_downloads(data, ".csv")) | set(_downloads(data, ".json")) - {"references/"}
+    assert pkg["licenses"][0]["name"] == "CC-BY-4.0" and all(r["licenses"] == pkg["licenses"] for r in pkg["resources"])
+    assert pkg["version"] == __version__
+    report = frictionless.validate(str(data / "datapackage.json"))
+    assert report.valid, report.flatten(["resourcePath", "rowNumber", "fieldName", "type", "note"])[:20]
+
+
+def test_frictionless_catches_a_cell_of_the_wrong_type(data, tmp_path):
+    import shutil
+
+    import frictionless
+
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    text = (copy / "cases.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[1].split(",")
+    cells[fields_index("in_review", text[0])] = "yes"  # the old boolean spelling
+    text[1] = ",".join(cells)
+    (copy / "cases.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    report = frictionless.validate(str(copy / "datapackage.json"))
+    assert not report.valid
+    assert {(task.name, e.type) for task in report.tasks for e in task.errors} == {("cases-csv", "type-error")}
+
+
+def fields_index(name, header):
+    return header.split(",").index(name)
+
+
+def test_every_json_download_has_a_json_schema_and_follows_it(data):
+    from rdkb.interop import datapackage
+
+    schemas = datapackage.schema_files()
+    pkg = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    for r in pkg["resources"]:
+        if r["type"] != "json":
+            continue
+        name = r["jsonSchema"].removeprefix("../schemas/downloads/")
+        assert name in schemas, r["path"]
+        schema = json.loads(schemas[name].read_text(encoding="utf-8"))
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        errors = list(cls(schema).iter_errors(json.loads((data / r["path"]).read_text(encoding="utf-8"))))
+        assert not errors, (r["path"], [e.message for e in errors[:3]])
+    assert (data.parent / "schemas" / "downloads" / "cases.json.schema.json").is_file()  # published beside the record schemas
+
+
+def test_cases_json_fact_values_are_null_exactly_when_not_reported(data):
+    from rdkb import fields
+
+    for o in json.loads((data / "cases.json").read_text(encoding="utf-8")):
+        for f in fields.CASE_FIELDS:
+            assert (o[f.name] is None) == (o[f"{f.name}_status"] != "reported"), (o["id"], f.name)
+
+
+def _pandas_types(data, name):
+    import pandas as pd
+
+    from rdkb import tabular
+
+    pkg = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    (res,) = [r for r in pkg["resources"] if r["path"] == name]
+    status = [f["name"] for f in res["schema"]["fields"] if f.get("missingValues") == []]
+    na = {f["name"]: list(tabular.MISSING_VALUES) for f in res["schema"]["fields"] if f["name"] not in status}
+    df = pd.read_csv(data / name, na_values=na, keep_default_na=False, dtype_backend="numpy_nullable")
+    return df, res["schema"]["fields"]
+
+
+@pytest.mark.parametrize("name", ["cases.csv", "treatments.csv", "treatments-long.csv", "phenotypes-long.csv"])
+def test_each_csv_loads_in_pandas_with_the_declared_types(data, name):
+    import pandas as pd
+
+    from rdkb import tabular
+
+    raw = (data / name).read_text(encoding="utf-8")
+    rows = list(__import__("csv").reader(io.StringIO(raw)))
+    assert all(cell != "" for row in rows for cell in row), "a blank cell: use not_reported / not_applicable"
+    assert "not reported" not in {c for row in rows[1:] for c in row}
+    df, declared = _pandas_types(data, name)
+    for i, f in enumerate(declared):
+        if f["type"] == "boolean":
+            assert {row[i] for row in rows[1:]} <= {"true", "false", *tabular.MISSING_VALUES}, (name, f["name"])
+    assert list(df.columns) == [f["name"] for f in declared]
+    for f in declared:
+        col = df[f["name"]]
+        if f["type"] == "boolean":
+            assert pd.api.types.is_bool_dtype(col.dtype) or col.isna().all(), (name, f["name"], col.dtype)
+        elif f["type"] == "number":
+            assert pd.api.types.is_numeric_dtype(col.dtype), (name, f["name"], col.dtype)
+        else:
+            assert not pd.api.types.is_bool_dtype(col.dtype), (name, f["name"])
+        if f.get("missingValues") == []:
+            assert col.notna().all() and set(col) <= set(f["constraints"]["enum"])
+    assert set(tabular.MISSING_VALUES) & set(raw.replace("\n", ",").split(","))  # both markers are real, the values are not blank
+
+
+def test_not_reported_and_not_applicable_stay_apart_in_cases_csv(data):
+    import csv
+
+    rows = list(csv.DictReader(io.StringIO((data / "cases.csv").read_text(encoding="utf-8"))))
+    cases = {o["id"]: o for o in json.loads((data / "cases.json").read_text(encoding="utf-8"))}
+    for row in rows:
+        o = cases[row["id"]]
+        for h, v in row.items():
+            if f"{h}_status" in o and o[f"{h}_status"] in ("not_reported", "not_applicable"):
+                assert v == o[f"{h}_status"], (row["id"], h)
+
+
+def test_downloads_page_shows_the_r_and_pandas_calls_and_the_licence(data):
+    from rdkb import tabular
+
+    page = (data.parent / "downloads.md").read_text(encoding="utf-8")
+    assert "CC BY 4.0" in page and __version__ in page
+    for call in (tabular.R_CALL, tabular.PANDAS_CALL):
+        assert call.split("(")[0] in page
+
+
+# ---------------------------------------------------------------- bibliography for the tools people use
+
+def test_csl_json_validates_against_the_csl_schema_and_keeps_the_identifiers(data):
+    from rdkb.paths import REPO
+    from rdkb.pipeline.load import load
+
+    items = json.loads((data / "references.csl.json").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(_vendored("csl-data.schema.json")).validate(items)
+    refs = load(REPO).references
+    assert [i["id"] for i in items] == sorted(refs) or {i["id"] for i in items} == set(refs)
+    for i in items:
+        ref = refs[i["id"]]
+        assert i.get("DOI") == (ref.get("doi") or None) and i.get("PMID") == (ref.get("pmid") or None), i["id"]
+        assert ("author" in i) == bool(ref.get("author")) and ("issued" in i) == bool(ref.get("year"))  # nothing invented
+
+
+def test_ris_puts_pmid_in_an_and_doi_in_do(data):
+    from rdkb.paths import REPO
+    from rdkb.pipeline.load import load
+
+    text = (data / "references.ris").read_text(encoding="utf-8")
+    entries = [e for e in text.split("ER  - ") if e.strip()]
+    refs = load(REPO).references
+    for e in entries:
+        key = next(line[6:] for line in e.strip().splitlines() if line.startswith("ID  - "))
+        ref = refs[key]
+        assert ("AN  - " + ref.get("pmid") in e) == bool(ref.get("pmid")), key
+        assert ("DO  - " + ref.get("doi") in e) == bool(ref.get("doi")), key
+        assert not re.search(r"(?m)^N1  - PMID", e), key  # Zotero would file it as a note
+
+
+def test_bib_download_uses_standard_types_and_parses_whole(data):
+    import bibtexparser
+
+    from rdkb.interop.citations import STANDARD_BIBTEX_TYPES
+    from rdkb.paths import REPO
+    from rdkb.pipeline.load import load
+
+    refs = load(REPO).references
+    lib = bibtexparser.parse_string((data / "references.bib").read_text(encoding="utf-8"))
+    assert not lib.failed_blocks
+    assert sorted(e.key for e in lib.entries) == sorted(refs)
+    assert {e.entry_type.lower() for e in lib.entries} <= set(STANDARD_BIBTEX_TYPES)  # bibtexparser v1 keeps them all
+    for e in lib.entries:
+        if refs[e.key].entry_type == "online":
+            assert e.entry_type == "misc" and refs[e.key].get("url") in e.fields_dict["howpublished"].value
+
+
+# biblatex's mandatory fields (blx-dm.def) for the types exported; one of each tuple.
+BIBLATEX_MANDATORY = {"article": [("author",), ("title",), ("journal", "journaltitle"), ("year", "date")],
+                      "inproceedings": [("author",), ("title",), ("booktitle",), ("year", "date")],
+                      "misc": [("author", "editor"), ("title",), ("year", "date")],
+                      "book": [("author", "editor"), ("title",), ("year", "date")]}
+
+
+def test_a_field_biber_would_miss_is_one_the_sources_do_not_give(data):
+    """No field is invented to quiet biber: each missing mandatory field is an unknown that the entry's note states."""
+    import bibtexparser
+
+    lib = bibtexparser.parse_string((data / "references.bib").read_text(encoding="utf-8"))
+    for e in lib.entries:
+        have = {k.lower() for k in e.fields_dict}
+        missing = [g[0] for g in BIBLATEX_MANDATORY.get(e.entry_type.lower(), []) if not have & set(g)]
+        if missing:
+            note = e.fields_dict["note"].value.lower() if "note" in e.fields_dict else ""
+            assert any(w in note for w in ("unknown", "left out", "not recorded", "no title", "not shown", "not stated")), (e.key, missing)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from rdkb import tabular
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import PACKAGE_DIR
@@ -267,17 +268,18 @@ def phenotype_long_rows(entries: list[dict[str, Any]], case_ids: list[str], case
     subjects = [("case", cid) for cid in case_ids] + [("complaint-row", rid) for rid in row_ids]
     out = []
     for kind, sid in subjects:
-        paper = cases[sid].data.get("paper", "") if kind == "case" else ""
-        in_review = ("yes" if cases[sid].data.get("in_review") else "no") if kind == "case" else ""
+        na = tabular.NOT_APPLICABLE
+        paper = tabular.cell(cases[sid].data.get("paper")) if kind == "case" else na
+        in_review = tabular.cell(bool(cases[sid].data.get("in_review"))) if kind == "case" else na
         mine = by_subject.get((kind, sid), [])
         for t in terms:
             hits = [e for e in mine if e["hpo"] == t]
             if not hits:
-                out.append([kind, sid, paper, in_review, t, labels[t], "not reported", "", "", "", "", ""])
+                out.append([kind, sid, paper, in_review, t, labels[t], tabular.NOT_REPORTED, na, na, na, na, na])
             for e in hits:
-                out.append([kind, sid, paper, in_review, t, labels[t], "excluded" if e["excluded"] else "present", e["description"],
-                            "; ".join(f"{m['hpo']} {m['label']}" for m in e["modifiers"]),
-                            e["onset"], e["source"].get("ref", ""), e["source"].get("locator", "")])
+                out.append([kind, sid, paper, in_review, t, labels[t], "excluded" if e["excluded"] else "present",
+                            tabular.cell(e["description"]), tabular.cell("; ".join(f"{m['hpo']} {m['label']}" for m in e["modifiers"])),
+                            tabular.cell(e["onset"]), tabular.cell(e["source"].get("ref")), tabular.cell(e["source"].get("locator"))])
     return out
 
 
@@ -348,7 +350,7 @@ KIND: Kind[PhenotypesView] = Kind(
     cites=None, description="HPO-coded phenotypes of cases and complaint rows",
     exports=(
         Export("phenotypes-long.csv", "CSV (long format)", "subject (case or complaint row) and HPO term",
-               ", ".join(PHENOTYPE_LONG_HEADER) + ". status: present / excluded / not reported; every subject has one row "
+               ", ".join(PHENOTYPE_LONG_HEADER) + ". status: present / excluded / not_reported; every subject has one row "
                "for each HPO term used as a phenotype anywhere (a term a source gives twice for one subject has two rows); "
                "modifiers are ;-separated 'id label'; subject_type case or complaint-row", _long, since="0.3"),
         Export("hpo-subset.json", "JSON object", "HPO term",

@@ -82,9 +82,9 @@ def package(json_names: list[str]) -> dict[str, Any]:
                           "mediatype": "text/csv", "encoding": "utf-8", "schema": schema, "licenses": [LICENSE]})
     for name in sorted(json_names):
         stem = name.replace("/", "-").replace(".", "-")
-        schema = f"{name.split('/')[0]}.json.schema.json" if "/" in name else f"{name}.schema.json"
+        schema_file = f"{name.split('/')[0]}.json.schema.json" if "/" in name else f"{name}.schema.json"
         resources.append({"name": stem, "type": "json", "path": name, "scheme": "file", "format": "json",
-                          "mediatype": "application/json", "encoding": "utf-8", "jsonSchema": f"../schemas/downloads/{schema}",
+                          "mediatype": "application/json", "encoding": "utf-8", "jsonSchema": f"../schemas/downloads/{schema_file}",
                           "licenses": [LICENSE]})
     return {"name": "runners-dystonia-kb", "title": TITLE, "version": __version__, "licenses": [LICENSE],
             "description": "Cited records of the published cases of runner's dystonia and of the 2015 review, as CSV and JSON. "

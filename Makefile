@@ -66,3 +66,11 @@ hpo-subset: $(STAMP)
 release: site
 	$(PY) -m rdkb.tools.release --check-changelog
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) $(PY) -m rdkb.tools.release
+
+# The same docs built with the successor of MkDocs + Material, Zensical (pinned in requirements.lock), into
+# build/site-zensical (site/ stays MkDocs'). tests/test_zensical.py runs a subset of the tests against its output;
+# README "Successor readiness" lists the differences.
+site-zensical: $(STAMP)
+	$(PY) -m rdkb --quiet-warnings build --no-mkdocs
+	printf 'INHERIT: mkdocs.yml\nsite_dir: site-zensical\n' > build/zensical.yml
+	$(VENV)/bin/zensical build --strict --config-file build/zensical.yml

@@ -76,7 +76,9 @@ CHANGES = {
             "third-party text keeps its terms), CITATION.cff, .zenodo.json, CHANGELOG.md and make release (a reproducible archive "
             "with checksums); a Frictionless data package and a JSON Schema per JSON download; one missing-value convention "
             "(not_reported / not_applicable) and one boolean convention (true / false) across the CSVs; CSL-JSON, RIS with "
-            "DO and AN (PMID), and a .bib that BibTeX tools read; phenopackets with standard drug ids, schema 2.0.2 and a cohort."],
+            "DO and AN (PMID), and a .bib with standard entry types; phenopackets valid under phenopacket-tools' rules (schema "
+            "2.0.2, resources with iriPrefix, one feature per HPO term, regimenStatus, procedures, no disease code for runner's "
+            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; make site-zensical."],
 }
 
 

@@ -313,3 +313,11 @@ def test_a_field_biber_would_miss_is_one_the_sources_do_not_give(data):
         if missing:
             note = e.fields_dict["note"].value.lower() if "note" in e.fields_dict else ""
             assert any(w in note for w in ("unknown", "left out", "not recorded", "no title", "not shown", "not stated")), (e.key, missing)
+
+
+def test_downloads_page_names_every_status_that_occurs_in_cases_json(data):
+    from rdkb.kinds import case
+
+    (export,) = [e for e in case.KIND.exports if e.name == "cases.json"]
+    occurring = {v for o in json.loads((data / "cases.json").read_text(encoding="utf-8")) for k, v in o.items() if k.endswith("_status")}
+    assert occurring and all(s in export.fields for s in occurring), occurring

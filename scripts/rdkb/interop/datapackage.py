@@ -82,9 +82,8 @@ def package(json_names: list[str]) -> dict[str, Any]:
                           "mediatype": "text/csv", "encoding": "utf-8", "schema": schema, "licenses": [LICENSE]})
     for name in sorted(json_names):
         stem = name.replace("/", "-").replace(".", "-")
-        schema_file = f"{name.split('/')[0]}.json.schema.json" if "/" in name else f"{name}.schema.json"
         resources.append({"name": stem, "type": "json", "path": name, "scheme": "file", "format": "json",
-                          "mediatype": "application/json", "encoding": "utf-8", "jsonSchema": f"../schemas/downloads/{schema_file}",
+                          "mediatype": "application/json", "encoding": "utf-8", "jsonSchema": json_schema_ref(name),
                           "licenses": [LICENSE]})
     return {"name": "runners-dystonia-kb", "title": TITLE, "version": __version__, "licenses": [LICENSE],
             "description": "Cited records of the published cases of runner's dystonia and of the 2015 review, as CSV and JSON. "
@@ -95,7 +94,22 @@ def package(json_names: list[str]) -> dict[str, Any]:
 
 # The JSON downloads, by name under data/ (phenopackets/<case-id>.json are added per case); each has a schema.
 JSON_DOWNLOADS = ("cases.json", "causes.json", "claims.json", "complaints.json", "hpo-subset.json", "references.json",
-                  "references.csl.json", "reports.json", "series.json", "survey.json", "treatments.json")
+                  "references.csl.json", "reports.json", "series.json", "survey.json", "synthesis.json", "treatments.json")
+# A download whose kind already publishes its schema under schemas/ (one place: not copied to schemas/downloads/).
+SCHEMA_OF_KIND = {"synthesis.json": "synthesis.schema.json"}
+
+
+def json_schema_ref(name: str) -> str:
+    """The `jsonSchema` of a JSON download: its schema's published path, relative to data/."""
+    if name in SCHEMA_OF_KIND:
+        return f"../schemas/{SCHEMA_OF_KIND[name]}"
+    return f"../schemas/downloads/{name.split('/')[0]}.json.schema.json" if "/" in name else f"../schemas/downloads/{name}.schema.json"
+
+
+def schema_source(ref: str) -> Path:
+    """The source file of a `jsonSchema` reference (json_schema_ref)."""
+    rel = ref.removeprefix("../schemas/")
+    return schema_files()[rel.removeprefix("downloads/")] if rel.startswith("downloads/") else SCHEMA_DIR / rel
 
 
 def json_downloads(ctx: Context) -> list[str]:

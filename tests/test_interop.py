@@ -230,7 +230,7 @@ def test_phenopackets_hold_no_value_the_records_lack(built):
             else:
                 assert a["responseToTreatment"] == {"id": f"rdkb:response-{it['response']}", "label": vocab["responses"][it["response"]]}
             if len(it["agents"]) == 1:
-                assert a["treatment"]["agent"] == phenopackets.agent_class(it["agents"][0], vocab)
+                assert {k: v for k, v in a.items() if k != "responseToTreatment"} == phenopackets.single_action(it["agents"][0], vocab)
             else:
                 assert a["therapeuticRegimen"]["regimenStatus"] == "UNKNOWN_STATUS"
         ids = {x.get("id") for x in pp["metaData"]["externalReferences"]} - {None}
@@ -413,3 +413,12 @@ def test_cohort_in_phenopacket_store_layout_and_hpoa_rows(built):
         k, n = map(int, r[7].split("/"))
         assert 0 < k <= n and r[0] == phenopackets.HPOA_DATABASE_ID and re.fullmatch(r"(PMID|DOI):\S+", r[4])
         assert hpo.hpo_term(r[3]) is not None and r[2] in ("", "NOT")
+
+
+def test_an_agent_the_vocabulary_calls_a_procedure_is_written_as_a_procedure():
+    vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    procedures = [a for a, kind in vocab.get("agent_kinds", {}).items() if kind == "procedure"]
+    assert procedures
+    for a in procedures:
+        assert phenopackets.single_action(a, vocab) == {"procedure": {"code": {"id": f"rdkb:{a}", "label": vocab["agents"][a]}}}
+    assert "treatment" in phenopackets.single_action("levodopa", vocab)

@@ -113,6 +113,14 @@ def agent_class(agent: str, vocab: Mapping[str, Any]) -> dict[str, str]:
     return {"id": f"rdkb:{agent}", "label": vocab["agents"].get(agent, agent)}
 
 
+def single_action(agent: str, vocab: Mapping[str, Any]) -> dict[str, Any]:
+    """One agent given alone: a procedure for an agent the vocabulary calls a procedure (deep brain stimulation,
+    surgery, physical therapy: vocabulary.json agent_kinds), otherwise a treatment with the agent."""
+    if vocab.get("agent_kinds", {}).get(agent) == "procedure":
+        return {"procedure": {"code": agent_class(agent, vocab)}}
+    return {"treatment": {"agent": agent_class(agent, vocab)}}
+
+
 def merged_features(data: dict[str, Any], onset_age: dict[str, Any] | None) -> list[dict[str, Any]]:
     """One feature per HPO term (phenopacket-tools refuses a term listed twice): entries of one term are merged, their
     descriptions joined with ' | ' and their modifiers united; an entry present wins over an excluded one. Then an
@@ -175,7 +183,7 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
             agents = list(item.get("agents") or [])
             action: dict[str, Any]
             if len(agents) == 1:
-                action = {"treatment": {"agent": agent_class(agents[0], vocab)}}
+                action = single_action(agents[0], vocab)
             else:  # given together: one regimen; its status is not in the records
                 names = [agent_class(a, vocab) for a in agents]
                 action = {"therapeuticRegimen": {"externalReference": {"description": " + ".join(f"{n['label']} ({n['id']})" for n in names)},

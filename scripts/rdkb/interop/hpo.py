@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from rdkb import tabular
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import PACKAGE_DIR
@@ -32,9 +33,11 @@ HPO_ID_RE = re.compile(r"^HP:\d{7}$")
 
 # Disease terms of the phenopackets. HPO codes phenotypes, not diseases; the disease ids below are checked
 # against the HPO annotations (phenotype.hpoa) of the same release, vendored in the subset.
-CASE_DEFINITION_DISEASE = "OMIM:611284"  # "Dystonia, focal, task-specific": nearest entry for runner's dystonia
+# Runner's dystonia has no disease code: OMIM:611284 ("Dystonia, focal, task-specific", used until 0.7) is a familial
+# entry defined on upper-limb (writer's / musician's) dystonia, not an entry for an adult-onset leg dystonia of runners;
+# a wrong code is worse than none (issue 23). A phenopacket carries a disease only where a source names one that fits.
 YOUNG_ONSET_PD = "ORPHA:2828"  # "Young-onset Parkinson disease", where a source says so
-DISEASE_IDS = (CASE_DEFINITION_DISEASE, YOUNG_ONSET_PD)
+DISEASE_IDS = (YOUNG_ONSET_PD,)
 
 # Why a finding is coded with the nearest term only. Keys are the `gaps` vocabulary of the schemas
 # (case.schema.json#/$defs/gap); the HPO-gaps page shows each with the records carrying it.
@@ -79,17 +82,17 @@ GAP_CANDIDATES = sorted({i for g in GAPS.values() for i in g["coded_as"] + g["mo
 # Things that have no standard code in the material the build can check offline (shown on the HPO-gaps page).
 OUTSIDE_HPO = [
     ("Runner's dystonia as a disease",
-     "No disease entry names runner's dystonia. A case's phenopacket carries the disease code that follows its diagnosis "
-     "as the source words it (the case's `diagnosis` fact): a focal or task-specific dystonia, or probable runner's "
-     "dystonia, gets the nearest entry in the HPO annotations, Dystonia, focal, task-specific (OMIM:611284); a segmental, "
-     "multifocal or generalised dystonia gets none (no entry in the vendored annotations); where a source says the true "
-     "problem was young-onset Parkinson's disease, Young-onset Parkinson disease (ORPHA:2828). A case whose records give "
-     "no diagnosis gets no disease code: none is stamped."),
+     "No disease entry names runner's dystonia, so its phenopackets carry no disease code for it. Dystonia, focal, "
+     "task-specific (OMIM:611284), used until release 0.7, is a familial entry defined on upper-limb dystonia, not an "
+     "adult-onset leg dystonia of runners: none is better than a wrong one. Where a source says the true problem was "
+     "young-onset Parkinson's disease, the phenopacket carries Young-onset Parkinson disease (ORPHA:2828)."),
     ("Drugs and responses",
-     "No drug or response ontology is vendored, so the phenopackets name agents and response grades with the project's own "
-     "controlled vocabulary (prefix rdkb:, scripts/rdkb/schemas/vocabulary.json), listed as a resource in each phenopacket."),
+     "A drug gets a ChEBI id only where the vendored mapping (scripts/rdkb/interop/vendor/drug-ids.json) holds one checked "
+     "against a public ChEBI page, with its address; the others, and the response grades, are named with the project's "
+     "own controlled vocabulary (prefix rdkb:, scripts/rdkb/schemas/vocabulary.json), a resource of each phenopacket."),
     ("Non-drug interventions",
-     "Surgery and retraining have no code here and are not exported to the phenopackets; they stay in the records and in cases.json."),
+     "Surgery (such as deep brain stimulation), physiotherapy and retraining are written to the phenopackets as procedures, "
+     "coded with the project's intervention kinds (rdkb:intervention-<kind>): no procedure ontology is vendored."),
     ("Ages without timing, and intervals",
      "An age the source gives without saying whether it is at onset or at presentation, and intervals such as 'within 1.5 years', "
      "cannot be placed on a phenopacket's time line; they are left out of the phenopackets (kept in the records and CSVs)."),
@@ -267,17 +270,18 @@ def phenotype_long_rows(entries: list[dict[str, Any]], case_ids: list[str], case
     subjects = [("case", cid) for cid in case_ids] + [("complaint-row", rid) for rid in row_ids]
     out = []
     for kind, sid in subjects:
-        paper = cases[sid].data.get("paper", "") if kind == "case" else ""
-        in_review = ("yes" if cases[sid].data.get("in_review") else "no") if kind == "case" else ""
+        na = tabular.NOT_APPLICABLE
+        paper = tabular.cell(cases[sid].data.get("paper")) if kind == "case" else na
+        in_review = tabular.cell(bool(cases[sid].data.get("in_review"))) if kind == "case" else na
         mine = by_subject.get((kind, sid), [])
         for t in terms:
             hits = [e for e in mine if e["hpo"] == t]
             if not hits:
-                out.append([kind, sid, paper, in_review, t, labels[t], "not reported", "", "", "", "", ""])
+                out.append([kind, sid, paper, in_review, t, labels[t], tabular.NOT_REPORTED, na, na, na, na, na])
             for e in hits:
-                out.append([kind, sid, paper, in_review, t, labels[t], "excluded" if e["excluded"] else "present", e["description"],
-                            "; ".join(f"{m['hpo']} {m['label']}" for m in e["modifiers"]),
-                            e["onset"], e["source"].get("ref", ""), e["source"].get("locator", "")])
+                out.append([kind, sid, paper, in_review, t, labels[t], "excluded" if e["excluded"] else "present",
+                            tabular.cell(e["description"]), tabular.cell("; ".join(f"{m['hpo']} {m['label']}" for m in e["modifiers"])),
+                            tabular.cell(e["onset"]), tabular.cell(e["source"].get("ref")), tabular.cell(e["source"].get("locator"))])
     return out
 
 
@@ -348,7 +352,7 @@ KIND: Kind[PhenotypesView] = Kind(
     cites=None, description="HPO-coded phenotypes of cases and complaint rows",
     exports=(
         Export("phenotypes-long.csv", "CSV (long format)", "subject (case or complaint row) and HPO term",
-               ", ".join(PHENOTYPE_LONG_HEADER) + ". status: present / excluded / not reported; every subject has one row "
+               ", ".join(PHENOTYPE_LONG_HEADER) + ". status: present / excluded / not_reported; every subject has one row "
                "for each HPO term used as a phenotype anywhere (a term a source gives twice for one subject has two rows); "
                "modifiers are ;-separated 'id label'; subject_type case or complaint-row", _long, since="0.3"),
         Export("hpo-subset.json", "JSON object", "HPO term",

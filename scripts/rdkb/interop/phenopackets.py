@@ -1,7 +1,17 @@
 """GA4GH Phenopacket v2 export: one JSON per case (protobuf JSON field names) and a deterministic zip.
 
 Only what the records hold is exported: an unknown sex, age or response is left out, never guessed.
-Disease ids are checked against the HPO annotations vendored in the HPO subset (rdkb.interop.hpo).
+Disease ids are checked against the HPO annotations vendored in the HPO subset (rdkb.interop.hpo); runner's dystonia
+itself has none that fits (see rdkb.interop.hpo.DISEASE_IDS), so only a source's young-onset Parkinson's disease is coded.
+
+phenopacket-tools' rules that apply here are kept, and pinned by tests (tests/test_interop.py) and by the download's JSON
+Schema (schemas/downloads/phenopackets.json.schema.json): schema version 2.0.2; every resource has an iriPrefix; every
+prefix used has a resource; an HPO term is listed once (two entries of one term are merged); every therapeutic regimen
+has a regimenStatus. Drugs get a standard id from the vendored mapping (vendor/drug-ids.json) where it holds a checked
+one; surgery and other non-drug interventions are procedures. The licence (CC BY 4.0) is an external reference.
+
+Also here: the cohort in phenopacket-store's layout (data/phenopacket-store.zip: <cohort>/<case-id>.json) and HPO
+annotation rows in the phenotype.hpoa format (data/runners-dystonia.hpoa).
 """
 
 from __future__ import annotations
@@ -12,9 +22,11 @@ import json
 import re
 import zipfile
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from rdkb.interop.hpo import CASE_DEFINITION_DISEASE, YOUNG_ONSET_PD, disease_label, entries_of, hpo_subset, hpo_term, hpo_version
+from rdkb.interop.hpo import YOUNG_ONSET_PD, disease_label, entries_of, hpo_subset, hpo_term, hpo_version
 from rdkb.kinds.base import Context, Export, Kind, OutFile
 from rdkb.model import Record
 
@@ -64,8 +76,8 @@ def external_references(keys: list[str], refs: Mapping[str, dict[str, Any]]) -> 
 
 
 def case_diseases(data: dict[str, Any]) -> list[str]:
-    """Disease ids of a case: young-onset Parkinson disease where a source says the true problem was that, else the
-    case definition (probable runner's dystonia, nearest entry: focal task-specific dystonia)."""
+    """Disease ids of a case: young-onset Parkinson disease where a source says the true problem was that (in the
+    Parkinson's fact or in the diagnosis); otherwise none (runner's dystonia has no fitting code; never stamped)."""
     pd = data.get("parkinsons_disease")
     if isinstance(pd, dict) and pd.get("status") == "reported" and pd.get("value") is True \
             and "young-onset parkinson" in str(pd.get("quote", "")).lower():
@@ -74,20 +86,78 @@ def case_diseases(data: dict[str, Any]) -> list[str]:
 
 
 def diagnosis_diseases(diagnosis: Any) -> list[str]:
-    """The disease code that follows the diagnosis as the source words it: focal / task-specific / runner's dystonia ->
-    OMIM:611284; segmental, multifocal or generalised dystonia has no entry in the vendored annotations -> none; no
-    diagnosis in the records -> none (never stamped)."""
-    text = str(diagnosis or "").lower()
-    if not text:
-        return []
-    if any(w in text for w in ("segmental", "multifocal", "generalized", "generalised", "hemidystonia")):
-        return []
-    if "young-onset parkinson" in text:
-        return [YOUNG_ONSET_PD]
-    if "focal" in text or "task-specific" in text or "task specific" in text or "runner's dystonia" in text \
-            or "runner’s dystonia" in text:
-        return [CASE_DEFINITION_DISEASE]
-    return []
+    """The disease code that follows the diagnosis as the source words it: young-onset Parkinson's disease -> ORPHA:2828;
+    any dystonia (focal, task-specific, runner's, segmental, ...) -> none; no diagnosis -> none."""
+    return [YOUNG_ONSET_PD] if "young-onset parkinson" in str(diagnosis or "").lower() else []
+
+
+SCHEMA_VERSION = "2.0.2"
+LICENSE_REFERENCE = {"reference": "https://creativecommons.org/licenses/by/4.0/",
+                     "description": "Licence of this phenopacket: Creative Commons Attribution 4.0 International (CC BY 4.0)"}
+VOCABULARY_URL = "schemas/vocabulary.json"
+# Facts whose reported `false` states the absence of a phenotype: written as an excluded feature (unless coded already).
+EXCLUDED_BY_FACT = {"rest_tremor": "HP:0002322"}
+DRUG_IDS_PATH = Path(__file__).resolve().parent / "vendor" / "drug-ids.json"
+
+
+@cache
+def drug_ids() -> dict[str, dict[str, str]]:
+    """agent -> {id, label, source}: standard ids checked against their database's own page (vendor/drug-ids.json)."""
+    return dict(json.loads(DRUG_IDS_PATH.read_text(encoding="utf-8"))["agents"])
+
+
+def agent_class(agent: str, vocab: Mapping[str, Any]) -> dict[str, str]:
+    std = drug_ids().get(agent)
+    if std:
+        return {"id": std["id"], "label": std["label"]}
+    return {"id": f"rdkb:{agent}", "label": vocab["agents"].get(agent, agent)}
+
+
+def single_action(agent: str, vocab: Mapping[str, Any]) -> dict[str, Any]:
+    """One agent given alone: a procedure for an agent the vocabulary calls a procedure (deep brain stimulation,
+    surgery, physical therapy: vocabulary.json agent_kinds), otherwise a treatment with the agent."""
+    if vocab.get("agent_kinds", {}).get(agent) == "procedure":
+        return {"procedure": {"code": agent_class(agent, vocab)}}
+    return {"treatment": {"agent": agent_class(agent, vocab)}}
+
+
+def merged_features(data: dict[str, Any], onset_age: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One feature per HPO term (phenopacket-tools refuses a term listed twice): entries of one term are merged, their
+    descriptions joined with ' | ' and their modifiers united; an entry present wins over an excluded one. Then an
+    excluded feature for each fact in EXCLUDED_BY_FACT the source reports as false."""
+    by_term: dict[str, dict[str, Any]] = {}
+    for p in entries_of(data):
+        t = hpo_term(p["hpo"]) or {"label": p["label"]}
+        feat = by_term.get(p["hpo"])
+        if feat is None:
+            feat = by_term[p["hpo"]] = {"type": {"id": p["hpo"], "label": t["label"]}, "_desc": [], "_mods": {}, "_excluded": True,
+                                        "_onset": False}
+        if p.get("description") and p["description"] not in feat["_desc"]:
+            feat["_desc"].append(p["description"])
+        if not p.get("excluded"):
+            feat["_excluded"] = False
+            feat["_onset"] = feat["_onset"] or bool(p.get("began_at_onset"))
+        for m in p.get("modifiers") or []:
+            feat["_mods"].setdefault(m["hpo"], (hpo_term(m["hpo"]) or {"label": m["label"]})["label"])
+    for fact, term in EXCLUDED_BY_FACT.items():
+        f = data.get(fact)
+        if term not in by_term and isinstance(f, dict) and f.get("status") == "reported" and f.get("value") is False:
+            by_term[term] = {"type": {"id": term, "label": (hpo_term(term) or {"label": term})["label"]},
+                             "_desc": [str(f.get("quote", "")).strip()] if f.get("quote") else [], "_mods": {}, "_excluded": True,
+                             "_onset": False}
+    out: list[dict[str, Any]] = []
+    for feat in by_term.values():
+        feature: dict[str, Any] = {"type": feat["type"]}
+        if feat["_desc"]:
+            feature["description"] = " | ".join(feat["_desc"])
+        if feat["_excluded"]:
+            feature["excluded"] = True
+        if feat["_mods"]:
+            feature["modifiers"] = [{"id": k, "label": v} for k, v in feat["_mods"].items()]
+        if feat["_onset"] and onset_age and not feat["_excluded"]:
+            feature["onset"] = onset_age
+        out.append(feature)
+    return out
 
 
 def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str], vocab: Mapping[str, Any],
@@ -102,41 +172,32 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
     if sex in ("female", "male"):
         subject["sex"] = sex.upper()
     onset_age = _age_element(_fact(data, "age_at_onset"))
-    features = []
-    for p in entries_of(data):
-        t = hpo_term(p["hpo"]) or {"label": p["label"]}
-        feat: dict[str, Any] = {"type": {"id": p["hpo"], "label": t["label"]}}
-        if p.get("description"):
-            feat["description"] = p["description"]
-        if p.get("excluded"):
-            feat["excluded"] = True
-        mods = [{"id": m["hpo"], "label": (hpo_term(m["hpo"]) or {"label": m["label"]})["label"]} for m in p.get("modifiers") or []]
-        if mods:
-            feat["modifiers"] = mods
-        if p.get("began_at_onset") and onset_age and not p.get("excluded"):
-            feat["onset"] = onset_age
-        features.append(feat)
+    features = merged_features(data, onset_age)
     diseases = []
     for did in case_diseases(data):
-        dis: dict[str, Any] = {"term": {"id": did, "label": disease_label(did)}}
-        if did == CASE_DEFINITION_DISEASE and onset_age:
-            dis["onset"] = onset_age
-        diseases.append(dis)
-    actions = []
+        diseases.append({"term": {"id": did, "label": disease_label(did)}})
+    actions: list[dict[str, Any]] = []
     tr = data.get("treatments")
     if isinstance(tr, dict) and tr.get("status") == "reported":
         for item in tr.get("items") or []:
             agents = list(item.get("agents") or [])
-            names = [vocab["agents"].get(a, a) for a in agents]
             action: dict[str, Any]
             if len(agents) == 1:
-                action = {"treatment": {"agent": {"id": f"rdkb:{agents[0]}", "label": names[0]}}}
-            else:
-                action = {"therapeuticRegimen": {"externalReference": {"description": " + ".join(names)}}}
+                action = single_action(agents[0], vocab)
+            else:  # given together: one regimen; its status is not in the records
+                names = [agent_class(a, vocab) for a in agents]
+                action = {"therapeuticRegimen": {"externalReference": {"description": " + ".join(f"{n['label']} ({n['id']})" for n in names)},
+                                                 "regimenStatus": "UNKNOWN_STATUS"}}
             resp = item.get("response")
             if resp and resp != "not-reported":
                 action["responseToTreatment"] = {"id": f"rdkb:response-{resp}", "label": vocab["responses"].get(resp, resp)}
             actions.append(action)
+    oi = data.get("other_interventions")
+    if isinstance(oi, dict) and oi.get("status") == "reported":
+        for item in oi.get("items") or []:
+            kind = item.get("kind", "other")
+            actions.append({"procedure": {"code": {"id": f"rdkb:intervention-{kind}",
+                                                   "label": vocab.get("intervention_kinds", {}).get(kind, kind)}}})
     ver = hpo_version()
     sub = hpo_subset()
     resources = [{"id": "hp", "name": "human phenotype ontology", "url": "http://purl.obolibrary.org/obo/hp.owl",
@@ -149,16 +210,22 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
     if "ORPHA" in prefixes:
         resources.append({"id": "ordo", "name": "Orphanet Rare Disease Ontology", "url": "https://www.orpha.net",
                           "version": ann, "namespacePrefix": "ORPHA", "iriPrefix": "http://www.orpha.net/ORDO/Orphanet_"})
-    if actions:
-        resources.append({"id": "rdkb", "name": "runner's dystonia knowledge base vocabulary (agents, response grades)",
-                          "url": "schemas/vocabulary.json", "version": vocabulary_version(vocab), "namespacePrefix": "rdkb"})
+    used = json.dumps(actions)
+    if '"CHEBI:' in used:
+        resources.append({"id": "chebi", "name": "Chemical Entities of Biological Interest", "url": "http://purl.obolibrary.org/obo/chebi.owl",
+                          "version": "as in scripts/rdkb/interop/vendor/drug-ids.json", "namespacePrefix": "CHEBI",
+                          "iriPrefix": "http://purl.obolibrary.org/obo/CHEBI_"})
+    if '"rdkb:' in used:
+        resources.append({"id": "rdkb", "name": "runner's dystonia knowledge base vocabulary (agents, response grades, intervention kinds)",
+                          "url": VOCABULARY_URL, "version": vocabulary_version(vocab), "namespacePrefix": "rdkb",
+                          "iriPrefix": VOCABULARY_URL + "#"})
     paper = data.get("paper", "")
     meta: dict[str, Any] = {}
     if re.match(r"^\d{4}-\d{2}-\d{2}$", created or ""):
         meta["created"] = f"{created}T00:00:00Z"
     meta.update({"createdBy": "rdkb build (runner's dystonia knowledge base)", "resources": resources,
-                 "phenopacketSchemaVersion": "2.0",
-                 "externalReferences": external_references([paper] + [k for k in cites if k != paper], refs)})
+                 "phenopacketSchemaVersion": SCHEMA_VERSION,
+                 "externalReferences": external_references([paper] + [k for k in cites if k != paper], refs) + [LICENSE_REFERENCE]})
     out: dict[str, Any] = {"id": rec.id, "subject": subject}
     if features:
         out["phenotypicFeatures"] = features
@@ -217,24 +284,86 @@ def _zip(ctx: Context) -> list[OutFile]:
     return [OutFile("data/phenopackets.zip", "bytes", zip_bytes(_packets(ctx)))]
 
 
+COHORT = "runners-dystonia"
+
+
+def _store(ctx: Context) -> list[OutFile]:
+    """The cohort as phenopacket-store lays out a cohort folder: <cohort>/<phenopacket id>.json."""
+    return [OutFile("data/phenopacket-store.zip", "bytes", zip_bytes([(f"{COHORT}/{name}", text) for name, text in _packets(ctx)]))]
+
+
+HPOA_HEADER = ["database_id", "disease_name", "qualifier", "hpo_id", "reference", "evidence", "onset", "frequency", "sex",
+               "modifier", "aspect", "biocuration"]
+HPOA_DATABASE_ID = "rdkb:runners-dystonia"  # no OMIM / ORPHA / MONDO entry fits (rdkb.interop.hpo.DISEASE_IDS)
+
+
+def hpoa_rows(packets: list[dict[str, Any]], paper_of: Mapping[str, str], refs: Mapping[str, dict[str, Any]],
+              date: str) -> list[list[str]]:
+    """phenotype.hpoa-style rows for the condition: one per (paper, HPO term, present / NOT), the frequency k/n over
+    the paper's cases with any coded phenotype. A paper with neither PMID nor DOI gives no rows (the reference column
+    needs one). Modifiers are the union over the paper's cases, ;-separated."""
+    by_paper: dict[str, list[dict[str, Any]]] = {}
+    for pp in packets:
+        if pp.get("phenotypicFeatures"):
+            by_paper.setdefault(paper_of[pp["id"]], []).append(pp)
+    rows = []
+    for paper, pps in sorted(by_paper.items()):
+        r = refs.get(paper)
+        ref = r["ref"] if r else None
+        cite = (f"PMID:{ref.get('pmid')}" if ref.get("pmid") else f"DOI:{ref.get('doi')}" if ref.get("doi") else "") if ref else ""
+        if not cite:
+            continue
+        counts: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+        for pp in pps:
+            for f in pp["phenotypicFeatures"]:
+                counts.setdefault((f["type"]["id"], bool(f.get("excluded"))), []).append(f)
+        for (term, excluded), feats in sorted(counts.items()):
+            mods = sorted({m["id"] for f in feats for m in f.get("modifiers", [])})
+            rows.append([HPOA_DATABASE_ID, "Runner's dystonia (task-specific lower-limb dystonia while running)", "NOT" if excluded else "",
+                         term, cite, "PCS", "", f"{len(feats)}/{len(pps)}", "", ";".join(mods), "P", f"rdkb[{date}]"])
+    return rows
+
+
+def _hpoa(ctx: Context) -> list[OutFile]:
+    from rdkb.kinds import case, reference
+
+    cases = ctx.view(case.KIND).cases
+    packets = [json.loads(text) for _, text in _packets(ctx)]
+    date = ctx.newest([c.rel for c in cases]) or "unknown"
+    rows = hpoa_rows(packets, {c.id: c.record.data.get("paper", "") for c in cases}, ctx.view(reference.KIND).by_key, date)
+    head = ["#description: \"HPO annotations of runner's dystonia from the published cases (runner's dystonia knowledge base)\"",
+            f"#date: {date}", f"#hpo-version: {hpo_version()}", "#license: CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)",
+            "\t".join(HPOA_HEADER)]
+    return [OutFile("data/runners-dystonia.hpoa", "text", "\n".join(head + ["\t".join(r) for r in rows]) + "\n")]
+
+
 def _fields() -> str:
     return ("id; subject: id, sex (FEMALE / MALE), timeAtLastEncounter = age at presentation as an ISO 8601 duration (e.g. P57Y); "
-            "phenotypicFeatures: type (HPO id and label), description (the source's wording), excluded (only when true), "
-            "modifiers (HPO), onset = age at onset (ISO 8601) for the finding it dates; diseases: OMIM:611284 "
-            "(Dystonia, focal, task-specific) or ORPHA:2828 (Young-onset Parkinson disease), with onset; medicalActions: "
-            "treatment agent (or therapeuticRegimen for a combination) with responseToTreatment, in the project's rdkb: "
-            "vocabulary; metaData: created, createdBy, resources (HPO with its version " + hpo_version() + "), phenopacketSchemaVersion "
-            "2.0, externalReferences (PMID / DOI of the paper first, then of every work the record cites). A value the "
-            "records do not hold is absent, never guessed.")
+            "phenotypicFeatures: one per HPO term: type (HPO id and label), description (the source's wording; ' | ' between "
+            "entries of one term), excluded (only when true: a coded absence, or a fact the source reports as absent), modifiers "
+            "(HPO), onset = age at onset (ISO 8601) for the finding it dates; diseases: ORPHA:2828 (Young-onset Parkinson disease) "
+            "where a source says so, otherwise none (runner's dystonia has no fitting code; OMIM:611284 is an upper-limb entry and "
+            "is no longer used); medicalActions: treatment agent (ChEBI where the vendored mapping holds a checked id, else the "
+            "project's rdkb: vocabulary), therapeuticRegimen for a combination (regimenStatus UNKNOWN_STATUS), procedure for "
+            "surgery such as DBS and other non-drug interventions (rdkb:intervention-<kind>), responseToTreatment (rdkb: "
+            "grades); metaData: created, createdBy, resources (each with iriPrefix; HPO " + hpo_version() + "), "
+            "phenopacketSchemaVersion " + SCHEMA_VERSION + ", externalReferences (PMID / DOI of the paper first, then of every "
+            "work the record cites, then the licence, CC BY 4.0). A value the records do not hold is absent, never guessed.")
 
 
 KIND: Kind[None] = Kind(
     name="phenopackets", description="GA4GH Phenopacket v2 export of the case records",
     exports=(
         Export("phenopackets/<case-id>.json",
-               "GA4GH Phenopacket v2 (schema 2.0; JSON with the protobuf field names, parsed by the phenopackets package)",
+               "GA4GH Phenopacket v2 (schema " + SCHEMA_VERSION + "; JSON with the protobuf field names, parsed by the phenopackets package)",
                "case", _fields(), _each, since="0.3"),
         Export("phenopackets.zip", "ZIP (deflate; fixed timestamps)", "case (one file <case-id>.json)",
                "the phenopackets above, all cases, sorted by id", _zip, since="0.3"),
+        Export("phenopacket-store.zip", "ZIP (phenopacket-store's cohort layout)", "case (" + COHORT + "/<case-id>.json)",
+               "the phenopackets above as one phenopacket-store cohort folder", _store, since="0.8"),
+        Export("runners-dystonia.hpoa", "TSV (HPO annotation format, phenotype.hpoa)", "paper and HPO term",
+               ", ".join(HPOA_HEADER) + "; database_id " + HPOA_DATABASE_ID + " (no OMIM / ORPHA / MONDO entry fits); frequency "
+               "k/n over the paper's coded cases; qualifier NOT for an excluded feature; evidence PCS; reference PMID or DOI",
+               _hpoa, since="0.8"),
     ),
 )

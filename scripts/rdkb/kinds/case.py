@@ -9,12 +9,12 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from rdkb import fields
+from rdkb import fields, tabular
 from rdkb.kinds import literature, reference, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record
@@ -542,8 +542,17 @@ def _cases_json(ctx: Context) -> list[OutFile]:
 
 def _cases_csv(ctx: Context) -> list[OutFile]:
     header = fields.csv_header()
-    rows = [[";".join(o[h]) if isinstance(o.get(h), list) else o.get(h) for h in header] for o in ctx.view(KIND).objects]
+    rows = [[_csv_cell(o, h) for h in header] for o in ctx.view(KIND).objects]
     return [OutFile("data/cases.csv", "csv", (header, rows))]
+
+
+def _csv_cell(o: Mapping[str, Any], h: str) -> Any:
+    """A cases.csv cell (rdkb.tabular): a fact by its status; foot_or_ankle follows body_regions."""
+    if f"{h}_status" in o:
+        return tabular.fact_cell(o[h], o[f"{h}_status"])
+    if h == "foot_or_ankle":
+        return tabular.fact_cell(o[h], o["body_regions_status"])
+    return tabular.cell(o.get(h))
 
 
 TREATMENT_LONG_HEADER = ["case_id", "paper", "in_review", "agent", "agent_name", "status", "regimen", "response",
@@ -556,21 +565,25 @@ def treatment_long_rows(case_recs: list[Record], vocab: Any) -> list[list[Any]]:
     out = []
     for rec in case_recs:
         data = rec.data
-        paper, in_review = data.get("paper", ""), "yes" if data.get("in_review") else "no"
+        paper, in_review = data.get("paper", ""), tabular.cell(bool(data.get("in_review")))
         tr: dict[str, Any] = data["treatments"] if isinstance(data.get("treatments"), dict) else {}
         status = tr.get("status", "not_reported")
         items = (tr.get("items") or []) if status == "reported" else []
         for a in agents:
             hits = [it for it in items if a in (it.get("agents") or [])]
+            na = tabular.NOT_APPLICABLE
             if not hits:
-                st = "absent" if status == "absent" else "not reported"
+                st = "absent" if status == "absent" else tabular.NOT_REPORTED
                 src = (tr.get("source") or {}) if status == "absent" else {}
-                out.append([rec.id, paper, in_review, a, vocab["agents"][a], st, "", "", "", src.get("ref", ""), src.get("locator", "")])
+                out.append([rec.id, paper, in_review, a, vocab["agents"][a], st, na, na, na, tabular.cell(src.get("ref"), na),
+                            tabular.cell(src.get("locator"), na)])
             for it in hits:
                 regimen = " + ".join(it.get("agents") or [])
                 src = it.get("source") or {}
-                out.append([rec.id, paper, in_review, a, vocab["agents"][a], "given", regimen, it.get("response", "not-reported"),
-                            it.get("response_wording", ""), src.get("ref", ""), src.get("locator", "")])
+                response = it.get("response", "not-reported")
+                out.append([rec.id, paper, in_review, a, vocab["agents"][a], "given", regimen,
+                            tabular.NOT_REPORTED if response == "not-reported" else response,
+                            tabular.cell(it.get("response_wording")), tabular.cell(src.get("ref")), tabular.cell(src.get("locator"))])
     return out
 
 
@@ -580,7 +593,8 @@ def _treatments_long(ctx: Context) -> list[OutFile]:
 
 
 def _csv_fields() -> str:
-    return ", ".join(fields.csv_header()) + " (body_regions ;-separated; empty = not reported)"
+    return (", ".join(fields.csv_header()) + " (body_regions ;-separated; a fact's value, or not_reported / not_applicable as "
+            "the record says, or absent where the source says there was none; booleans true / false)")
 
 
 KIND: Kind[CasesView] = Kind(
@@ -588,12 +602,14 @@ KIND: Kind[CasesView] = Kind(
     description="one record per published case",
     exports=(
         Export("cases.json", "JSON array", "case",
-               "id, paper, in_review, each fact of the field table (value or null) with <fact>_status (reported / absent / "
-               "not_reported), foot_or_ankle, treatments, treatments_status, sources, record", _cases_json, since="0.1"),
+               "id, paper, in_review, each fact of the field table (value or null) with <fact>_status (reported / not_reported / "
+               "not_applicable; absent for a text fact the source says there was none of), foot_or_ankle, treatments, "
+               "treatments_status (reported / absent / not_reported), sources, record", _cases_json, since="0.1"),
         Export("cases.csv", "CSV", "case", _csv_fields(), _cases_csv, since="0.1"),
         Export("treatments-long.csv", "CSV (long format)", "case and agent of the vocabulary",
-               ", ".join(TREATMENT_LONG_HEADER) + ". status: given / absent / not reported; regimen: the agents given together "
-               "(+-separated); response from the controlled vocabulary (not-reported when the source gives none)",
+               ", ".join(TREATMENT_LONG_HEADER) + ". status: given / absent / not_reported; regimen: the agents given together "
+               "(+-separated); response from the controlled vocabulary (not_reported when the source gives none); regimen, "
+               "response and response_wording are not_applicable for an agent not given",
                _treatments_long, since="0.3"),
     ),
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 import bibtexparser
 
-from rdkb.interop.citations import bibtex_entry, ris_entry
+from rdkb.interop.citations import csl_item, portable_bibtex_entry, ris_entry
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, Reference, fmt_path
 from rdkb.paths import Layout
@@ -386,8 +386,13 @@ def pages(ctx: Context) -> list[PagePlan]:
 
 
 def _bib(ctx: Context) -> list[OutFile]:
+    """Every entry in its portable form (rdkb.interop.citations); the curated file is published under records/bib/."""
     v = ctx.view(KIND)
-    return [OutFile("data/references.bib", "text", v.bib_text)]
+    return [OutFile("data/references.bib", "text", "\n".join(portable_bibtex_entry(r["ref"]) for r in v.items))]
+
+
+def _csl(ctx: Context) -> list[OutFile]:
+    return [OutFile("data/references.csl.json", "json", [csl_item(r["ref"]) for r in ctx.view(KIND).items])]
 
 
 def _json(ctx: Context) -> list[OutFile]:
@@ -403,7 +408,7 @@ def _ris(ctx: Context) -> list[OutFile]:
 
 def _per_key(ctx: Context, ext: str) -> list[OutFile]:
     v = ctx.view(KIND)
-    fmt = bibtex_entry if ext == "bib" else ris_entry
+    fmt = portable_bibtex_entry if ext == "bib" else ris_entry
     return [OutFile(f"data/references/{r['key']}.{ext}", "text", fmt(r["ref"])) for r in v.items]
 
 
@@ -411,11 +416,14 @@ KIND: Kind[ReferencesView] = Kind(
     name="reference", folder="bib", load=load_references, check=check, derive=derive, pages=pages, published=False,
     description="one BibTeX entry per cited work",
     exports=(
-        Export("references.bib", "BibTeX", "work", "the bibliography as curated", _bib, since="0.1"),
+        Export("references.bib", "BibTeX", "work", "the curated entries, with standard BibTeX types (@online as @misc with "
+               "howpublished); the curated file itself is records/bib/references.bib", _bib, since="0.1"),
+        Export("references.csl.json", "CSL-JSON array", "work", "id (BibTeX key), type, author, title, container-title, "
+               "publisher, issued, volume, issue, page, DOI, PMID, PMCID, URL, note (for pandoc, Zotero, citeproc)", _csl, since="0.8"),
         Export("references.json", "JSON array", "work", "key, type, citation, and every BibTeX field (LaTeX decoded)", _json, since="0.1"),
-        Export("references.ris", "RIS", "work", "TY, ID (BibTeX key), AU, TI, T2, PB, PY, DA, VL, IS, SP, EP, DO, UR, N1 (PMID; note), ER",
+        Export("references.ris", "RIS", "work", "TY, ID (BibTeX key), AU, TI, T2, PB, PY, DA, VL, IS, SP, EP, DO (DOI), UR, AN (PMID) with DB PubMed, N1 (PMCID; note), ER",
                _ris, since="0.3"),
-        Export("references/<key>.bib", "BibTeX", "work (one file each)", "the curated entry, as in references.bib",
+        Export("references/<key>.bib", "BibTeX", "work (one file each)", "the entry, as in references.bib",
                lambda ctx: _per_key(ctx, "bib"), since="0.3"),
         Export("references/<key>.ris", "RIS", "work (one file each)", "as references.ris", lambda ctx: _per_key(ctx, "ris"), since="0.3"),
     ),

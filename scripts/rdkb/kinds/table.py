@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from rdkb import tabular
 from rdkb.kinds import case, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
@@ -184,11 +185,16 @@ def _treatments_json(ctx: Context) -> list[OutFile]:
     return [OutFile("data/treatments.json", "json", _treatments(ctx.view(KIND)))]
 
 
+TREATMENTS_CSV_HEADER = ["id", "agents", "agents_as_written", "response", "response_as_written", "case", "source"]
+
+
 def _treatments_csv(ctx: Context) -> list[OutFile]:
-    rows = [[t["id"], ";".join(t["agents"]), t["agents_as_written"], t["response"], t["response_as_written"], t["case"],
-             t["source"].get("ref", "")] for t in _treatments(ctx.view(KIND))]
-    return [OutFile("data/treatments.csv", "csv",
-                    (["id", "agents", "agents_as_written", "response", "response_as_written", "case", "source"], rows))]
+    """rdkb.tabular's convention; `case` is not_reported where the review does not say which case a row is."""
+    rows = [[t["id"], tabular.cell(t["agents"]), tabular.cell(t["agents_as_written"]),
+             tabular.NOT_REPORTED if t["response"] in ("not-reported", None, "") else t["response"],
+             tabular.cell(t["response_as_written"]), tabular.cell(t["case"]), tabular.cell(t["source"].get("ref"))]
+            for t in _treatments(ctx.view(KIND))]
+    return [OutFile("data/treatments.csv", "csv", (TREATMENTS_CSV_HEADER, rows))]
 
 
 def _complaints_json(ctx: Context) -> list[OutFile]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from rdkb import __version__
 from rdkb.kinds import case, literature, question, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
@@ -83,7 +84,14 @@ CHANGES = {
             "onset, non-motor signs, Parkinson's onset group, 'leg' without a region) and name the same patient in another "
             "report (same_patient_as, with the evidence and 'same' or 'possibly the same'; rule E209); an access ledger says "
             "what was read of each paper, where, when and at what level (Papers and Literature pages; rule E703); table cells are "
-            "quoted with their row and column; a second, independent search pass with its screeners and their agreement."],
+            "quoted with their row and column; a second, independent search pass with its screeners and their agreement.",
+            "Open data (release 0.8.0): code under MIT (LICENSE), records and downloads under CC BY 4.0 (LICENSE-DATA; quoted "
+            "third-party text keeps its terms), CITATION.cff, .zenodo.json, CHANGELOG.md and make release (a reproducible archive "
+            "with checksums); a Frictionless data package and a JSON Schema per JSON download; one missing-value convention "
+            "(not_reported / not_applicable) and one boolean convention (true / false) across the CSVs; CSL-JSON, RIS with "
+            "DO and AN (PMID), and a .bib with standard entry types; phenopackets valid under phenopacket-tools' rules (schema "
+            "2.0.2, resources with iriPrefix, one feature per HPO term, regimenStatus, procedures, no disease code for runner's "
+            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; make site-zensical."],
 }
 
 
@@ -187,7 +195,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     pages.append(PagePlan("downloads.md", "downloads.md.j2", {
         "downloads": [{"name": e.name, "path": path, "format": e.format, "item": e.item, "fields": e.fields} for e, path in downloads],
         "first_case": cases.cases[0].id if cases.cases else "", "schemas": schema_names(),
-        "changelog": _changelog(pages, downloads), "changed": everything},
+        "changelog": _changelog(pages, downloads), "changed": everything, "version": __version__},
         Nav("Downloads", "Downloads", "data files and records"), since="0.1"))
     nav = _nav(pages)
     by_path = {p.path: p.nav for p in pages if p.nav is not None}

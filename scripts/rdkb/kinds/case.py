@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from rdkb import fields, tabular
+from rdkb import fields, graph, tabular
 from rdkb.kinds import literature, reference, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record
@@ -243,24 +243,10 @@ class CasesView:
 
 def patient_groups(cases: Iterable[CaseView], certain_only: bool = False) -> tuple[tuple[str, ...], ...]:
     """Case ids grouped by patient: the connected components of the same_patient_as links (to known cases)."""
-    ids = [c.id for c in cases]
-    parent = {i: i for i in ids}
-
-    def root(i: str) -> str:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for c in cases:
-        for link in c.same_patient_as:
-            other = link.get("case")
-            if other in parent and other != c.id and (not certain_only or link.get("certainty") == "same"):
-                parent[root(other)] = root(c.id)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for i in ids:
-        groups[root(i)].append(i)
-    return tuple(sorted(tuple(sorted(g)) for g in groups.values()))
+    cases = list(cases)
+    pairs = [(c.id, str(link.get("case"))) for c in cases for link in c.same_patient_as
+             if link.get("case") != c.id and (not certain_only or link.get("certainty") == "same")]
+    return graph.components([c.id for c in cases], pairs)
 
 
 def check(ds: Dataset) -> list[Issue]:

@@ -11,11 +11,12 @@ such figures are rendered with `data-q` attributes (macro `syn`), and a test ove
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rdkb import graph
 from rdkb.kinds import case, claim, literature, reference, series, survey, table
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.kinds.case import CaseView
@@ -311,24 +312,11 @@ def runner_bounds(cases: Sequence[CaseView], series_view: Any, lit: Any, review_
         for s in series_view.by_paper.get(k, ()):
             counts += [x for x in (s["runners"], s.get("with_rd")) if x is not None]
         described[k] = max(counts) or None
-    parent = {k: k for k in keys}
-
-    def find(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for a, b, _ in lit.overlaps:
-        if a in parent and b in parent:
-            parent[find(a)] = find(b)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for k in keys:
-        groups[find(k)].append(k)
-    at_least = sum(max(confirmed[k] for k in g) for g in groups.values())
+    groups = graph.components(keys, [(a, b) for a, b, _ in lit.overlaps])
+    at_least = sum(max(confirmed[k] for k in g) for g in groups)
     at_most = sum(described[k] or 0 for k in keys)
     return {"at_least": at_least, "at_most": at_most, "n_reports": len(keys), "n_unknown": sum(1 for k in keys if not described[k]),
-            "n_overlap_groups": sum(1 for g in groups.values() if len(g) > 1), "searched": lit.searched,
+            "n_overlap_groups": sum(1 for g in groups if len(g) > 1), "searched": lit.searched,
             "per_report": {k: {"confirmed_runners": confirmed[k], "described": described[k]} for k in keys},
             "rule": ("At least: runners described one by one whose running is confirmed by a source, each patient once; reports "
                      "suspected to share patients count by their largest. At most: every patient a report describes with "

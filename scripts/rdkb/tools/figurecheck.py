@@ -17,7 +17,8 @@ from pathlib import Path
 TERMS = re.compile(r"parkinson|parkinsonism|corticobasal|spread|walking|tremor|returned|return to running|running again|"
                    r"full recovery|foot or ankle|foot, toes or ankle|sensory trick|delay|invasive procedure|runners? from",
                    re.IGNORECASE)
-COUNT = re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b|\b\d+\s+of\s+the\b", re.IGNORECASE)
+COUNT = re.compile(r"\b\d+\s+(?:of|out of)\s+(?:the\s+)?\d+\b|\b\d+\s+of\s+the\b|"
+                   r"\bof\s+(?:the\s+)?\d+\s+(?:patients|cases|runners|respondents|subjects)\b", re.IGNORECASE)
 BLOCKS = {"p", "li", "tr", "td", "th", "caption", "figcaption", "h1", "h2", "h3", "h4", "dd", "dt", "text", "title", "blockquote"}
 # data-q: a synthesis figure; data-record: a record's own stated value on its own page; data-filter-panel: the case
 # table's figures panel, which kb.js recomputes for the rows the reader's filter leaves (its unfiltered values are the

@@ -170,6 +170,9 @@ TABLE_LAYOUT_JS = r"""() => [...document.querySelectorAll('.md-content .md-types
     const container = t.closest('.kb-table');
     return {
         index: i, caption: t.caption ? t.caption.textContent.trim() : '(no caption)', headers,
+        cards: t.hasAttribute('data-kb-cards') && getComputedStyle(t.tBodies[0]).display === 'block',
+        cellsOutside: [...t.tBodies[0].querySelectorAll('td')].filter(td => { const b = td.getBoundingClientRect();
+            return b.width > 0 && (b.left < -0.5 || b.right > document.documentElement.clientWidth + 0.5); }).length,
         overflows: box.scrollWidth > box.clientWidth + 1,
         filters: container ? (container.getAttribute('data-filters') || '').split('|').filter(Boolean) : [],
         cueVisible: !!cue && getComputedStyle(cue).display !== 'none' && getComputedStyle(cue).visibility !== 'hidden'
@@ -297,6 +300,69 @@ def test_case_table_search_box(page, server):
     assert page.get_by_label("Search rows").input_value() == "jankovic"
     assert visible_first_cells(page) == rows
     assert not page.evaluate("document.querySelector('#__search') && document.querySelector('#__search').checked")
+
+
+def test_case_table_search_matches_whole_words(page, server):
+    """ "male" finds the men only: the row search matches whole words, never a part of "female"."""
+    page.goto(server + "cases/")
+    sexes = dict(column_texts(page, "Sex"))
+    men = sorted(k for k, v in sexes.items() if v == "male")
+    assert men and any(v == "female" for v in sexes.values())  # the check means something
+    page.get_by_label("Search rows").fill("male")
+    shown = visible_first_cells(page)
+    assert sorted(shown) == men, shown
+    assert all(sexes[r] == "male" for r in shown)
+
+
+def test_case_table_on_a_phone_is_cards_with_the_key_facts(open_page):
+    """At 390x844 every case shows its Parkinson's and foot/ankle facts, each with its label, inside the screen:
+    nothing to scroll sideways (issue 24: key columns were 582 px off-screen)."""
+    pg = open_page("cases/", VIEWPORTS["phone"])
+    info = pg.evaluate(
+        """() => {
+            const t = document.querySelector('.kb-table[data-table="cases"] table');
+            const heads = [...t.tHead.rows[0].cells].map(th => th.textContent.trim());
+            const want = ["Parkinson's later", "Foot/ankle involved", "Sex", "Side", "Drugs (case-attributed)"];
+            const vw = document.documentElement.clientWidth;
+            const rows = [...t.tBodies[0].rows].filter(r => !r.hidden).map(r => {
+                const out = {id: r.cells[0].textContent.trim()};
+                for (const w of want) {
+                    const td = r.cells[heads.indexOf(w)], b = td.getBoundingClientRect();
+                    out[w] = {label: td.getAttribute('data-label'), visible: b.width > 0 && b.height > 0,
+                              inside: b.left >= 0 && b.right <= vw + 0.5, text: td.textContent.trim()};
+                }
+                return out;
+            });
+            return {rows, n: t.tBodies[0].rows.length, docScroll: document.documentElement.scrollWidth - vw};
+        }""")
+    assert info["rows"] and len(info["rows"]) == info["n"]
+    assert info["docScroll"] <= 0, f"the page scrolls sideways by {info['docScroll']} px"
+    bad = [(r["id"], k) for r in info["rows"] for k, v in r.items() if k != "id"
+           and not (v["visible"] and v["inside"] and v["label"] == k and v["text"])]
+    assert not bad, bad[:10]
+    shot = artifacts() / "screenshots"
+    shot.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(shot / "cases-cards-390x844-light.png"))
+    assert not pg.errors, pg.errors
+
+
+@pytest.mark.parametrize("path", ["causes/hallmarks/", "cases/wu2006-1/"])
+def test_wide_tables_are_cards_on_a_phone_with_notes_under_their_row(open_page, path):
+    """The hallmark matrix and a case's fact table fit a 390 px screen as cards; no "Note" column remains."""
+    if not page_exists(path):
+        pytest.skip(f"/{path} is not in this site")
+    pg = open_page(path, VIEWPORTS["phone"])
+    info = pg.evaluate(
+        """() => [...document.querySelectorAll('.md-content .md-typeset table')].map(t => ({
+            cards: t.hasAttribute('data-kb-cards'),
+            heads: [...t.tHead.rows[0].cells].map(th => th.textContent.trim()),
+            overflow: (t.closest('.md-typeset__scrollwrap') || t).scrollWidth
+                      - (t.closest('.md-typeset__scrollwrap') || t).clientWidth}))""")
+    assert info
+    for t in info:
+        assert "Note" not in t["heads"], t
+        if len(t["heads"]) >= 4:
+            assert t["cards"] and t["overflow"] <= 1, t
 
 
 def test_case_table_sort_by_age(page, server):
@@ -653,6 +719,10 @@ def test_table_headers_visible_or_scroll_cue(open_page, path, size):
     problems = []
     for t in tables:
         name = f"/{path} table {t['index'] + 1} ({t['caption'][:50]!r}) at {size}"
+        if t["cards"]:  # a phone: one card per row, each cell labelled; nothing may need sideways scrolling
+            if t["overflows"] or t["cellsOutside"] or t["cueVisible"]:
+                problems.append(f"{name}: shown as cards but {t['cellsOutside']} cells lie outside the screen")
+            continue
         hidden = [h["text"] for h in t["headers"] if not h["inside"]]
         if t["overflows"] or hidden:
             if not t["cueVisible"]:

@@ -19,6 +19,12 @@
   function splitValues(s) {
     return s.split(/, | \+ /).map(function (v) { return v.trim(); }).filter(Boolean);
   }
+  // The row search matches whole words: "male" finds "male", not "female"; "foot" not "football".
+  function wholeWord(q) {
+    var esc = q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    try { return new RegExp("(?<![\\p{L}\\p{N}])" + esc + "(?![\\p{L}\\p{N}])", "u"); }
+    catch (e) { return new RegExp("(^|[^a-z0-9])" + esc + "($|[^a-z0-9])"); }
+  }
   function leadingNumber(s) {
     var m = /^[-+]?\d+(?:\.\d+)?/.exec(s.replace(/^[<>~\u2248]\s*/, ""));
     return m ? parseFloat(m[0]) : NaN;
@@ -97,9 +103,51 @@
     return wrap || table;
   }
 
+  // ---------- phones: cards, and notes under their row ----------
+  // A fact table's "Note" column becomes a full-width row under the row it annotates (no column of dashes).
+  // Every cell is labelled with its column's header (data-label), so that below 600 px kb.css can show a
+  // table of four or more columns as one card per row, each fact with its label, with no sideways scrolling.
+  var CARD_MIN_COLUMNS = 4;
+
+  function notesUnder(table) {
+    if (table.closest(".kb-table") || !table.tHead || !table.tBodies.length) return;
+    var head = table.tHead.rows[table.tHead.rows.length - 1];
+    var c = Array.prototype.map.call(head.cells, text).indexOf("Note");
+    if (c < 1 || head.cells.length < 3) return;
+    var n = head.cells.length - 1;
+    Array.prototype.slice.call(table.tBodies[0].rows).forEach(function (tr) {
+      var cell = tr.cells[c];
+      if (!cell) return;
+      var note = text(cell);
+      tr.removeChild(cell);
+      if (isMissing(note)) return;
+      var td = el("td", { colspan: String(n), "class": "kb-note-cell" }, [el("span", { "class": "kb-note-label", text: "Note: " })]);
+      while (cell.firstChild) td.appendChild(cell.firstChild);
+      var row = el("tr", { "class": "kb-note-row" }, [td]);
+      tr.classList.add("kb-has-note");
+      tr.parentNode.insertBefore(row, tr.nextSibling);
+    });
+    head.removeChild(head.cells[c]);
+  }
+
+  function labelCells(table) {
+    if (!table.tHead || !table.tBodies.length) return;
+    var head = table.tHead.rows[table.tHead.rows.length - 1];
+    var labels = Array.prototype.map.call(head.cells, text);
+    if (labels.length >= CARD_MIN_COLUMNS) table.setAttribute("data-kb-cards", "");
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+      if (tr.classList.contains("kb-note-row")) return;
+      Array.prototype.forEach.call(tr.cells, function (td, i) {
+        if (labels[i]) td.setAttribute("data-label", labels[i]);
+      });
+    });
+  }
+
   function fit(table) {
     if (table.hasAttribute("data-kb-fit")) return;
     table.setAttribute("data-kb-fit", "");
+    notesUnder(table);
+    labelCells(table);
     classifyColumns(table);
     var box = scroller(table);
     var frame = el("div", { "class": "kb-scroll__frame" });
@@ -277,11 +325,12 @@
     function update(push) {
       var active = selects.filter(function (s) { return s.value; });
       var q = search.value.trim().toLowerCase();
+      var word = q ? wholeWord(q) : null;
       var shown = 0;
       rows.forEach(function (r) {
         var ok = active.every(function (s) {
           return splitValues(r.cells[+s.getAttribute("data-col")] || "").indexOf(s.value) !== -1;
-        }) && (!q || r.all.indexOf(q) !== -1);
+        }) && (!word || word.test(r.all));
         r.tr.hidden = !ok;
         if (ok) shown += 1;
       });

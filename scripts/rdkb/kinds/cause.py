@@ -1,12 +1,13 @@
 """The cause kind: one record per proposed cause the review weighs (causes/<id>.yaml).
 
-Pages: the causes overview, one page per cause, the hallmark matrix, the diagnostic-tests table and the
-differential work-up (one row per alternative cause: the signs that separate it, the tests that check it).
+Pages: the causes overview, one page per cause, the hallmark matrix, the diagnostic-tests table, the
+differential work-up (one row per alternative cause: the signs that separate it, the tests that check it) and the
+work-up by sign (each bedside sign or history feature, with the causes it supports or argues against).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rdkb.kinds import reference
@@ -84,6 +85,7 @@ class Sign:
     hallmark: str = ""  # hallmark key, "" for a record's own separating sign
     shared_with: tuple[str, ...] = ()  # names of the diagnosis cause(s) that fit the same hallmark: it does not separate them
     quote: str = ""  # the review's words, for a record's own separating sign (checked by make check, E601)
+    cite: int = 0  # the number of its source in the page's source list (compact citations), 0 before numbering
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class WorkupTestUse:
     purpose: str
     timing: str
     source: dict[str, Any]
+    cite: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,31 @@ class Workup:
     diagnoses: tuple[WorkupRow, ...]  # the cause(s) rated DIAGNOSIS_RATING
     alternatives: tuple[WorkupRow, ...]  # every other cause, one row each, in the review's order
     shared_tests: tuple[SharedTest, ...]  # tests that check more than one cause (by name)
+    sources: tuple[dict[str, Any], ...] = ()  # every distinct source the page cites, numbered from 1 in order of use
+
+
+def _source_key(src: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(src.get("ref", "")), str(src.get("locator", "")), str(src.get("via", "")))
+
+
+def _numbered(workup_rows: tuple[WorkupRow, ...]) -> tuple[tuple[WorkupRow, ...], list[dict[str, Any]]]:
+    """Each sign and test use gets the number of its source (a distinct ref + locator + via), in order of first use."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    sources: list[dict[str, Any]] = []
+
+    def n(src: dict[str, Any]) -> int:
+        key = _source_key(src)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            sources.append(src)
+        return numbers[key]
+
+    out = []
+    for r in workup_rows:
+        signs = tuple(replace(s, cite=n(s.source)) for s in r.signs)
+        tests = tuple(WorkupTest(t.name, tuple(replace(u, cite=n(u.source)) for u in t.uses)) for t in r.tests)
+        out.append(replace(r, signs=signs, tests=tests))
+    return tuple(out), sources
 
 
 def name_key(name: str) -> str:
@@ -160,8 +188,79 @@ def workup(causes: list[dict[str, Any]]) -> Workup:
     for c in causes:
         for t in rows[c["id"]].tests:
             shared.setdefault(name_key(t.name), (t.name, []))[1].append((c["id"], c["name"]))
-    return Workup(tuple(rows[c["id"]] for c in diagnoses), tuple(rows[c["id"]] for c in causes if c["id"] not in diagnosis_ids),
-                  tuple(SharedTest(name, tuple(cs)) for name, cs in shared.values() if len(cs) > 1))
+    numbered, sources = _numbered(tuple(rows[c["id"]] for c in diagnoses)
+                                  + tuple(rows[c["id"]] for c in causes if c["id"] not in diagnosis_ids))
+    return Workup(numbered[:len(diagnoses)], numbered[len(diagnoses):],
+                  tuple(SharedTest(name, tuple(cs)) for name, cs in shared.values() if len(cs) > 1), tuple(sources))
+
+
+# ---------------------------------------------------------------- the work-up by sign
+
+@dataclass(frozen=True)
+class SignCause:
+    """One cause a sign bears on: its reasoning and source come from the cause record (hallmark or separating sign)."""
+
+    id: str
+    name: str
+    rating_label: str
+    reasoning: str
+    source: dict[str, Any]
+    quote: str = ""
+    cite: int = 0
+
+
+@dataclass(frozen=True)
+class SignEntry:
+    """A bedside sign or history feature and the causes it supports or argues against, in the review's order."""
+
+    id: str  # anchor: the hallmark key, or "sign-<n>" for a record's own separating sign
+    feature: str
+    supports: tuple[SignCause, ...]
+    against: tuple[SignCause, ...]
+    hallmark: bool  # one of the review's eight hallmark features (else a cause record's own separating sign)
+
+
+@dataclass(frozen=True)
+class BySign:
+    signs: tuple[SignEntry, ...]
+    sources: tuple[dict[str, Any], ...]  # numbered from 1, in order of first use
+    causes_linked: tuple[str, ...]  # ids of the causes the page names, in the review's order
+
+
+def by_sign(causes: list[dict[str, Any]]) -> BySign:
+    """Every hallmark feature (a cause "explains" it: supports; "contradicts": argues against) and every separating
+    sign of the records (effect supports / contradicts), with the causes it bears on. Nothing but the records."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    sources: list[dict[str, Any]] = []
+
+    def entry(c: dict[str, Any], reasoning: str, src: dict[str, Any] | None, quote: str = "") -> SignCause:
+        src = src or {}
+        key = _source_key(src)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            sources.append(src)
+        return SignCause(c["id"], c["name"], c["rating_label"], reasoning, src, quote, numbers[key])
+
+    out: list[SignEntry] = []
+    for key, title in HALLMARKS:
+        sup: list[SignCause] = []
+        ag: list[SignCause] = []
+        for c in causes:
+            m = next((m for m in c["hallmarks"] if m["key"] == key), None)
+            if m is None or m["effect"] not in ("explains", "contradicts"):
+                continue
+            (sup if m["effect"] == "explains" else ag).append(entry(c, m["reasoning"], m["source"]))
+        if sup or ag:
+            out.append(SignEntry(key, title, tuple(sup), tuple(ag), True))
+    own: dict[str, tuple[list[SignCause], list[SignCause]]] = {}
+    for c in causes:
+        for s in c["separating_signs"]:
+            sup, ag = own.setdefault(s["sign"], ([], []))
+            (sup if s["effect"] == "supports" else ag).append(entry(c, s["reasoning"], s["source"], s.get("quote", "")))
+    for i, (feature, (sup, ag)) in enumerate(own.items(), 1):
+        out.append(SignEntry(f"sign-{i}", feature, tuple(sup), tuple(ag), False))
+    linked = {sc.id for e in out for sc in (*e.supports, *e.against)}
+    return BySign(tuple(out), tuple(sources), tuple(c["id"] for c in causes if c["id"] in linked))
 
 
 @dataclass(frozen=True)
@@ -169,6 +268,7 @@ class CausesView:
     causes: tuple[dict[str, Any], ...]  # sorted by the review's order
     cited: dict[str, tuple[str, ...]]  # cause id -> every bib key its record cites
     workup: Workup
+    by_sign: BySign
 
 
 def derive(ds: Dataset, views: Views) -> CausesView:
@@ -176,7 +276,7 @@ def derive(ds: Dataset, views: Views) -> CausesView:
     causes = cause_views(recs)
     by_id = {r.id: r for r in recs}
     return CausesView(tuple(causes), {c["id"]: tuple(sorted(set(c["citations"]) | reference.cited_key_set(by_id[c["id"]].data)))
-                                      for c in causes}, workup(causes))
+                                      for c in causes}, workup(causes), by_sign(causes))
 
 
 def cites(v: CausesView) -> list[Citation]:
@@ -201,6 +301,9 @@ def pages(ctx: Context) -> list[PagePlan]:
         PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "records": rels, "changed": newest},
                  Nav("Causes", "Differential work-up", "each alternative cause, the signs that separate it and the tests that check it"),
                  since="0.6"),
+        PagePlan("causes/by-sign.md", "causes/by-sign.md.j2", {"by_sign": v.by_sign, "records": rels, "changed": newest},
+                 Nav("Causes", "Work-up by sign", "start from what you see: each sign and the causes it supports or argues against"),
+                 since="0.8"),
     ]
     out += [PagePlan(f"causes/{c['id']}.md", "causes/cause.md.j2", {"c": c, "changed": ctx.changed.get(c["rel"], "")}, since="0.2")
             for c in causes]
@@ -218,7 +321,7 @@ def _json(ctx: Context) -> list[OutFile]:
 
 KIND: Kind[CausesView] = Kind(
     name="cause", folder="causes", schema="cause.schema.json", derive=derive, cites=cites, pages=pages,
-    reserved=("index", "hallmarks", "tests", "workup"),
+    reserved=("index", "hallmarks", "tests", "workup", "by-sign"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",
                     "id, name, category, rating, summary, review_wording (the review's own verdict words), hallmarks (key -> explains/contradicts/not-addressed), citations",

@@ -78,14 +78,43 @@ def cites(v: SeriesView) -> list[Citation]:
     return [(k, f"series/{s['id']}.md", f"Series: {s['paper_label']}") for s in v.series for k in s["cited"]]
 
 
+def year_of(ctx: Context, key: str) -> int | None:
+    """The publication year of a work, from its bib entry; None when the entry states none."""
+    item = ctx.view(reference.KIND).by_key.get(key)
+    year = str(item["ref"].get("year") or "") if item else ""
+    return int(year[:4]) if year[:4].isdigit() else None
+
+
+def newest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest year first; undated last; ties in the given order (stable)."""
+    return sorted(items, key=lambda x: (x["year"] is None, -(x["year"] or 0)))
+
+
+def _series_for_pages(ctx: Context) -> list[dict[str, Any]]:
+    """Each series with its year and its case records: those that name it (`series:`), and those of its paper when
+    the paper has this one series (a case record of that paper is then a patient of this cohort)."""
+    v = ctx.view(KIND)
+    # The case view is derived after this kind (the case module imports this one): read it by name.
+    cases = getattr(ctx.views.get("case"), "cases", ())
+    out = []
+    for s in v.series:
+        only = len(v.by_paper.get(s["paper"], ())) == 1
+        mine = [c for c in cases if c.record.data.get("series") == s["id"]
+                or (only and c.paper == s["paper"] and not c.record.data.get("series"))]
+        out.append({**s, "year": year_of(ctx, s["paper"]), "case_ids": sorted(c.id for c in mine),
+                    "case_rows": sorted(mine, key=lambda c: c.id)})
+    return newest_first(out)
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     rels = [s["rel"] for s in v.series]
-    out = [PagePlan("series/index.md", "series/index.md.j2", {"series": list(v.series), "records": rels, "changed": ctx.newest(rels)},
+    shown = _series_for_pages(ctx)
+    out = [PagePlan("series/index.md", "series/index.md.j2", {"series": shown, "records": rels, "changed": ctx.newest(rels)},
                     Nav("Literature", "Series", "each publication's cohort, with the figures it states for the series as a whole"),
                     since="0.5")]
     out += [PagePlan(f"series/{s['id']}.md", "series/series.md.j2", {"s": s, "changed": ctx.changed.get(s["rel"], "")}, since="0.5")
-            for s in v.series]
+            for s in shown]
     return out
 
 

@@ -1,0 +1,64 @@
+"""Clinician-facing pages (issue 24), derive and Markdown side: series pages link their case records, dated lists
+sort newest first with undated reports last, and the pages carry no developer text. Relations, never record counts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from conftest import copy_fixture_kb
+from rdkb.paths import Layout
+from rdkb.pipeline.build import build
+from rdkb.pipeline.load import load
+
+
+def _build(layout: Layout) -> Layout:
+    result = build(layout, run_mkdocs=False)
+    assert not result.failed, result.message + "\n" + "\n".join(i.format() for i in result.issues if i.is_error)
+    return layout
+
+
+def _row_cells(page: str, first_cell_contains: str) -> list[str]:
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and first_cell_contains in cells[0]:
+            return cells
+    raise AssertionError(f"no row for {first_cell_contains!r}")
+
+
+def test_a_series_page_lists_and_links_the_case_records_of_its_paper(fixture_built):
+    """The case records of the series' paper are its patients (the paper has this one series), linked from the series
+    page and counted on the index, whether or not the case names the series."""
+    ds = load(fixture_built)
+    for s in ds.of("series"):
+        cases = [c.id for c in ds.of("case") if c.data.get("paper") == s.data["paper"] or c.data.get("series") == s.id]
+        assert cases, "the fixture's series has case records"
+        page = (fixture_built.build_docs / "series" / f"{s.id}.md").read_text(encoding="utf-8")
+        for cid in cases:
+            assert f"](../cases/{cid}.md)" in page, cid
+        row = _row_cells((fixture_built.build_docs / "series" / "index.md").read_text(encoding="utf-8"), f"]({s.id}.md)")
+        assert row[-1].startswith(f"{len(cases)}: "), row
+
+
+def test_series_index_is_newest_first_with_undated_last_and_marked(tmp_path: Path):
+    layout = copy_fixture_kb(tmp_path / "kb")
+    base = yaml.safe_load((layout.root / "series" / "wu2006.yaml").read_text(encoding="utf-8"))
+    # two more cohorts: one of a newer paper, one of a work whose year is not stated
+    bib = (layout.root / "bib" / "references.bib").read_text(encoding="utf-8")
+    bib += ("\n@article{newer2024,\n  access = {abstract},\n  author = {Newer, A.},\n  title = {A newer report},\n"
+            "  journal = {J},\n  year = {2024},\n  note = {Test entry.}\n}\n"
+            "\n@misc{undated-web,\n  access = {abstract},\n  title = {An undated web page},\n"
+            "  note = {Year not shown on the page.}\n}\n")
+    (layout.root / "bib" / "references.bib").write_text(bib, encoding="utf-8")
+    for key in ("newer2024", "undated-web"):
+        rec = {**base, "paper": key, "facts": [], "treatments": []}
+        for k in ("patients", "runners"):
+            rec[k] = {"status": "not_reported"}
+        (layout.root / "series" / f"{key}.yaml").write_text(yaml.safe_dump(rec, sort_keys=False), encoding="utf-8")
+    _build(layout)
+    page = (layout.build_docs / "series" / "index.md").read_text(encoding="utf-8")
+    order = re.findall(r"^\| \[[^\]]+\]\(([a-z0-9-]+)\.md\) \| ([^|]+) \|", page, re.M)
+    assert [o[0] for o in order] == ["newer2024", "wu2006", "undated-web"], order
+    assert order[-1][1].strip() == "year not stated"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
-from conftest import copy_fixture_kb
+from conftest import copy_fixture_kb, copy_kb
 from rdkb.paths import Layout
 from rdkb.pipeline.build import build
 from rdkb.pipeline.load import load
@@ -62,3 +63,42 @@ def test_series_index_is_newest_first_with_undated_last_and_marked(tmp_path: Pat
     order = re.findall(r"^\| \[[^\]]+\]\(([a-z0-9-]+)\.md\) \| ([^|]+) \|", page, re.M)
     assert [o[0] for o in order] == ["newer2024", "wu2006", "undated-web"], order
     assert order[-1][1].strip() == "year not stated"
+
+
+@pytest.fixture(scope="module")
+def real_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real records rendered to Markdown once (no MkDocs): for relations that need the literature records."""
+    return _build(copy_kb(tmp_path_factory.mktemp("real") / "kb")).build_docs
+
+
+def _years(cells: list[str]) -> list[int | None]:
+    return [None if c == "year not stated" else int(c) for c in cells]
+
+
+def _newest_first(years: list[int | None]) -> bool:
+    dated = [y for y in years if y is not None]
+    first_undated = years.index(None) if None in years else len(years)
+    return dated == sorted(dated, reverse=True) and all(y is None for y in years[first_undated:])
+
+
+def test_literature_tables_show_the_year_newest_first_undated_last(real_docs: Path):
+    page = (real_docs / "literature" / "index.md").read_text(encoding="utf-8")
+    for caption in ("Included reports", "Excluded reports"):
+        block = page.split(f"Table: {caption}", 1)[1].split("\n\n", 2)[1]
+        years = _years([line.split(" | ")[1].strip() for line in block.splitlines()[2:] if line.startswith("|")])
+        assert len(years) > 1 and _newest_first(years), (caption, years)
+
+
+def test_since_the_review_lists_newer_reports_newest_first(real_docs: Path):
+    page = (real_docs / "literature" / "since-review.md").read_text(encoding="utf-8")
+    heads = re.findall(r"^### (\d{4}|Year not stated): ", page, re.M)
+    assert len(heads) > 1
+    assert _newest_first(_years([h.lower() for h in heads]))
+
+
+def test_protocol_lists_are_lists(real_docs: Path):
+    """A bold label followed by its items: a blank line in between, or Markdown runs them into one paragraph."""
+    page = (real_docs / "literature" / "index.md").read_text(encoding="utf-8")
+    for label in ("**Inclusion:**", "**Exclusion:**", "**Rules:**", "**Sources searched:**"):
+        after = page.split(label, 1)[1]
+        assert after.startswith("\n\n- "), label

@@ -52,6 +52,13 @@ class SeriesView:
     by_agent: dict[str, tuple[tuple[dict[str, Any], dict[str, Any]], ...]]  # agent -> ((series, treatment), ...)
 
 
+def _year(refs: reference.ReferencesView, key: str) -> int | None:
+    """The publication year of a work, from its bib entry; None when the entry states none."""
+    item = refs.by_key.get(key)
+    year = str(item["ref"].get("year") or "") if item else ""
+    return int(year[:4]) if year[:4].isdigit() else None
+
+
 def derive(ds: Dataset, views: Views) -> SeriesView:
     refs = views.view(reference.KIND)
     out = []
@@ -63,8 +70,9 @@ def derive(ds: Dataset, views: Views) -> SeriesView:
                     "patients_fact": d.get("patients", {}), "runners_fact": d.get("runners", {}),
                     "setting": d.get("setting", {}), "period": d.get("period", {}),
                     "facts": list(d.get("facts", [])), "treatments": list(d.get("treatments", [])), "cases": case_ids,
-                    "notes": d.get("notes", ""), "cited": sorted(reference.cited_key_set(d))})
-    out.sort(key=lambda s: (s["paper_label"].lower(), s["id"]))
+                    "notes": d.get("notes", ""), "cited": sorted(reference.cited_key_set(d)), "year": _year(refs, d["paper"])})
+    # newest first, undated last (then by citation): the series index and "Since the review" list them in this order
+    out.sort(key=lambda s: (s["year"] is None, -(s["year"] or 0), s["paper_label"].lower(), s["id"]))
     by_paper: dict[str, list[dict[str, Any]]] = {}
     by_agent: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for s in out:
@@ -78,18 +86,6 @@ def cites(v: SeriesView) -> list[Citation]:
     return [(k, f"series/{s['id']}.md", f"Series: {s['paper_label']}") for s in v.series for k in s["cited"]]
 
 
-def year_of(ctx: Context, key: str) -> int | None:
-    """The publication year of a work, from its bib entry; None when the entry states none."""
-    item = ctx.view(reference.KIND).by_key.get(key)
-    year = str(item["ref"].get("year") or "") if item else ""
-    return int(year[:4]) if year[:4].isdigit() else None
-
-
-def newest_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Newest year first; undated last; ties in the given order (stable)."""
-    return sorted(items, key=lambda x: (x["year"] is None, -(x["year"] or 0)))
-
-
 def _series_for_pages(ctx: Context) -> list[dict[str, Any]]:
     """Each series with its year and its case records: those that name it (`series:`), and those of its paper when
     the paper has this one series (a case record of that paper is then a patient of this cohort)."""
@@ -101,9 +97,8 @@ def _series_for_pages(ctx: Context) -> list[dict[str, Any]]:
         only = len(v.by_paper.get(s["paper"], ())) == 1
         mine = [c for c in cases if c.record.data.get("series") == s["id"]
                 or (only and c.paper == s["paper"] and not c.record.data.get("series"))]
-        out.append({**s, "year": year_of(ctx, s["paper"]), "case_ids": sorted(c.id for c in mine),
-                    "case_rows": sorted(mine, key=lambda c: c.id)})
-    return newest_first(out)
+        out.append({**s, "case_ids": sorted(c.id for c in mine), "case_rows": sorted(mine, key=lambda c: c.id)})
+    return out
 
 
 def pages(ctx: Context) -> list[PagePlan]:

@@ -102,3 +102,33 @@ def test_protocol_lists_are_lists(real_docs: Path):
     for label in ("**Inclusion:**", "**Exclusion:**", "**Rules:**", "**Sources searched:**"):
         after = page.split(label, 1)[1]
         assert after.startswith("\n\n- "), label
+
+
+DEVELOPER_TEXT = [re.compile(p) for p in (r"do not edit", r"references(&#95;|_)cache", r"\b[EW]\d{3}\b", r"OWASP",
+                                          r"RDKB(&#95;|_)", r"site(&#95;|_)url", r"\bmake (check|site|serve|test)\b",
+                                          r"scripts/rdkb", r"\.py\b")]
+
+
+def test_no_developer_text_on_any_page(real_docs: Path):
+    """Build hints, file paths of the code, rule ids and security notes live in README/CONTRIBUTING, not on the pages.
+    The literature protocol's own record text (its "Protocol" section, shown verbatim) is the one exception."""
+    hits = []
+    for path in sorted(real_docs.rglob("*.md")):
+        rel = path.relative_to(real_docs).as_posix()
+        if rel.startswith(("records/", "data/")):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if rel == "literature/index.md":
+            text = text.split("\n## Protocol\n", 1)[0]
+        hits += [f"{rel}: {m.group(0)!r}" for rx in DEVELOPER_TEXT for m in [rx.search(text)] if m]
+    # Text written by scripts/rdkb/interop/hpo.py (the open-data engineer's module); the lead fixes it at the merge,
+    # then this exception goes (it fails once it is no longer needed).
+    known = {"phenotypes/gaps.md: 'scripts/rdkb'"}
+    assert not set(hits) - known, hits
+    assert known <= set(hits), "the known exception is fixed: remove it from this test"
+
+
+def test_errata_table_names_pages_not_record_paths(real_docs: Path):
+    page = (real_docs / "errata.md").read_text(encoding="utf-8")
+    table = page.split("Table: Errata at a glance", 1)[1].split("\n\n", 2)[1]
+    assert "](" in table and not re.search(r"\| (claims|survey|causes|cases)/[a-z0-9-]+", table)

@@ -97,7 +97,12 @@ def _series_for_pages(ctx: Context) -> list[dict[str, Any]]:
         only = len(v.by_paper.get(s["paper"], ())) == 1
         mine = [c for c in cases if c.record.data.get("series") == s["id"]
                 or (only and c.paper == s["paper"] and not c.record.data.get("series"))]
-        out.append({**s, "case_ids": sorted(c.id for c in mine), "case_rows": sorted(mine, key=lambda c: c.id)})
+        item = ctx.view(reference.KIND).by_key.get(s["paper"])
+        title = " ".join(str(item["ref"].get("title") or "").split()) if item else ""
+        # a work cited by a shortened title (no author) is headed by its full title, never a cut one
+        heading = f"{title} ({s['year'] or 'year not stated'})" if title and "…" in s["paper_label"] else s["paper_label"]
+        out.append({**s, "case_ids": sorted(c.id for c in mine), "case_rows": sorted(mine, key=lambda c: c.id),
+                    "heading": heading})
     return out
 
 

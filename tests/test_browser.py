@@ -1016,3 +1016,59 @@ def test_home_page_first_load_is_within_budget_with_gzip(browser):
         context.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+# ---------------------------------------------------------------- search for clinical queries (issue 24)
+
+# Reference pages weighted down by their purpose (their own front matter): never the first answer to a clinical query.
+DEMOTED = ("errata/", "phenotypes/gaps/", "literature/", "references/")
+# (query, the page expected first, or None: then the first result must mention the query's words)
+CLINICAL_QUERIES = [
+    ("botox", "agents/botulinum-toxin/"),
+    ("L-dopa", "agents/levodopa/"),
+    ("parkinsonism", "phenotypes/hp-0001300/"),
+    ("Parkinson", None),
+    ("differential", "causes/workup/"),
+    ("work-up", "causes/workup/"),
+    ("bedside sign", "causes/by-sign/"),
+    ("compartment syndrome", "causes/compartment-syndrome/"),
+    ("running backwards", None),
+    ("cramp", None),
+]
+
+
+def _search_settled(pg, term: str) -> list[str]:
+    """Type into Material's search box and wait until its result list stops changing (the matched word can differ
+    from the typed one: "backwards" matches "backward", so _search's highlight wait does not apply)."""
+    pg.wait_for_load_state("networkidle")
+    box = pg.locator("input.md-search__input")
+    box.click()
+    pg.wait_for_function("() => !/Initializing/i.test(document.querySelector('.md-search-result__meta')?.textContent || '')",
+                         timeout=60_000)
+    box.press_sequentially(term, delay=30)
+    last: list[str] = []
+    same = 0
+    for _ in range(80):
+        pg.wait_for_timeout(250)
+        now = pg.eval_on_selector_all(".md-search-result__item > a", "els => els.map(a => a.getAttribute('href'))")
+        same = same + 1 if now and now == last else 0
+        if same >= 4:  # unchanged for a second
+            return now
+        last = now
+    return last
+
+
+@pytest.mark.parametrize(("term", "expected"), CLINICAL_QUERIES)
+def test_search_answers_clinical_queries(open_page, server, term, expected):
+    """The first result is the page that answers the query (or, where several pages could, one that mentions it),
+    and no reference page weighted down by its purpose comes first."""
+    links = _search_settled(open_page(""), term)
+    assert links, term
+    first = urlsplit(links[0]).path.lstrip("/")
+    assert not first.startswith(DEMOTED), (term, links[:5])
+    if expected is not None:
+        assert first == expected, (term, [urlsplit(u).path for u in links[:5]])
+    else:
+        html = urllib.request.urlopen(server + first).read().decode("utf-8").lower()  # noqa: S310 (our own server)
+        words = [w.rstrip("s") for w in re.split(r"[\s\-]+", term.lower())]
+        assert all(w in html for w in words), (term, first)

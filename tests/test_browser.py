@@ -893,6 +893,36 @@ def test_print_pdf(page, server):
     assert pdf.startswith(b"%PDF") and 1 <= pages <= 2, f"summary/ prints on {pages} pages (at most 2 allowed)"
 
 
+def _pdf_pages(pg, path: str, server: str) -> int:
+    """Pages of `path` printed as the build prints it (pipeline/pdf.py: A4, 14 mm margins, print media)."""
+    pg.goto(server + path)
+    pg.emulate_media(media="print")
+    pdf = pg.pdf(format="A4", print_background=True, margin={"top": "14mm", "bottom": "14mm", "left": "14mm", "right": "14mm"})
+    (artifacts() / f"{path.strip('/') or 'home'}.pdf").write_bytes(pdf)
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_executive_summary_and_handout_print_on_one_page(page, server):
+    """The home page calls the executive summary one page: it is; so is the handout, with its 7 mm writing lines."""
+    assert _pdf_pages(page, "summary/", server) == 1
+    assert _pdf_pages(page, "handout/", server) == 1
+
+
+def test_handout_writing_lines_are_7mm_apart_with_a_name_and_date_line(page, server):
+    page.goto(server + "handout/")
+    page.emulate_media(media="print")
+    info = page.evaluate(
+        """() => {
+            const lines = [...document.querySelectorAll('.kb-fillin__line')].map(l => l.getBoundingClientRect().height);
+            const who = document.querySelector('.kb-fillin__who');
+            return {lines, who: who ? who.textContent.replace(/\s+/g, ' ').trim() : '',
+                    blanks: who ? [...who.querySelectorAll('.kb-fillin__blank')].map(b => b.getBoundingClientRect().width) : []};
+        }""")
+    mm = 96 / 25.4
+    assert info["lines"] and all(abs(h - 7 * mm) < 0.5 for h in info["lines"]), info["lines"]
+    assert info["who"].replace(" ", "") == "NameDate" and len(info["blanks"]) == 2 and min(info["blanks"]) > 40 * mm / 2
+
+
 def test_print_hides_chrome(page, server):
     page.goto(server + "cases/")
     page.emulate_media(media="print")

@@ -38,7 +38,8 @@ CASES_TABLE = '.kb-table[data-table="cases"]'
 # Pages checked with axe-core (every page type the site has; none is optional).
 AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/",
              "claims/", "causes/hallmarks/", "causes/", "summary/", "causes/workup/", "handout/", "clinician-summary/",
-             "errata/", "literature/", "series/", "downloads/"]
+             "errata/", "literature/", "series/", "downloads/", "causes/by-sign/", "charts/", "series/wu2006/",
+             "literature/since-review/"]
 TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
 # Pages whose tables must be readable at both sizes (tests/artifacts/screenshots/ gets each of them).
 LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/", "causes/workup/"]

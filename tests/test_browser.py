@@ -916,7 +916,7 @@ def test_handout_writing_lines_are_7mm_apart_with_a_name_and_date_line(page, ser
         """() => {
             const lines = [...document.querySelectorAll('.kb-fillin__line')].map(l => l.getBoundingClientRect().height);
             const who = document.querySelector('.kb-fillin__who');
-            return {lines, who: who ? who.textContent.replace(/\s+/g, ' ').trim() : '',
+            return {lines, who: who ? who.textContent.replace(/\\s+/g, ' ').trim() : '',
                     blanks: who ? [...who.querySelectorAll('.kb-fillin__blank')].map(b => b.getBoundingClientRect().width) : []};
         }""")
     mm = 96 / 25.4
@@ -1103,3 +1103,94 @@ def test_search_answers_clinical_queries(open_page, server, term, expected):
         html = urllib.request.urlopen(server + first).read().decode("utf-8").lower()  # noqa: S310 (our own server)
         words = [w.rstrip("s") for w in re.split(r"[\s\-]+", term.lower())]
         assert all(w in html for w in words), (term, first)
+
+
+# ---------------------------------------------------------------- find similar published cases (issue 24)
+
+SIMILAR_FACTS = ("sex", "age_at_onset", "side", "body_regions", "main_complaint", "spread_to_walking", "rest_tremor")
+
+
+def _profile(c: dict) -> tuple:
+    agents = sorted({a for t in c.get("treatments") or [] for a in t.get("agents", [])})
+    return tuple(str(c.get(k)) for k in SIMILAR_FACTS) + (tuple(agents),)
+
+
+def _test_patients(n: int = 5) -> list[dict]:
+    """Patients built from case records: those with the most facts reported, whose facts no other record repeats."""
+    cases = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    profiles = [_profile(c) for c in cases]
+    unique = [c for c, p in zip(cases, profiles, strict=True) if profiles.count(p) == 1]
+    known = sorted(unique, key=lambda c: -sum(c.get(k) is not None for k in SIMILAR_FACTS))
+    return [c for c in known if sum(c.get(k) is not None for k in SIMILAR_FACTS) >= 3][:n]
+
+
+def _fill_similar(pg, c: dict) -> None:
+    if c.get("sex"):
+        pg.select_option("#sim-sex", c["sex"])
+    if c.get("age_at_onset") is not None:
+        pg.fill("#sim-onset", str(c["age_at_onset"]))
+    if c.get("side"):
+        pg.select_option("#sim-side", c["side"])
+    for r in c.get("body_regions") or []:
+        pg.check(f'input[name="region"][value="{r}"]')
+    if c.get("main_complaint"):
+        pg.fill("#sim-words", c["main_complaint"])
+    for key, sel in (("spread_to_walking", "#sim-walking"), ("rest_tremor", "#sim-tremor")):
+        if c.get(key) is not None:
+            pg.select_option(sel, "yes" if c[key] else "no")
+    for a in sorted({a for t in c.get("treatments") or [] for a in t.get("agents", [])}):
+        pg.check(f'input[name="agent"][value="{a}"]')
+
+
+def test_similar_cases_ranks_the_source_case_first_for_patients_built_from_records(open_page):
+    patients = _test_patients()
+    assert len(patients) == 5, [p["id"] for p in patients]
+    for c in patients:
+        pg = open_page("cases/similar/")
+        _fill_similar(pg, c)
+        pg.get_by_role("button", name="Find similar cases").click()
+        ranked = pg.eval_on_selector_all(".kb-similar__item", "els => els.map(e => e.dataset.case)")
+        assert ranked and ranked[0] == c["id"], (c["id"], ranked[:5])
+        first = pg.locator(".kb-similar__item").first
+        text = first.inner_text()
+        assert "Parkinson's later" in text and "What was tried" in text and "Sources:" in text
+        assert first.locator(f'a[href="../{c["id"]}/"]').count() == 1
+        assert not pg.errors, pg.errors
+
+
+def test_similar_cases_keyboard_and_screen_reader(open_page):
+    """Every control has a label; the form works from the keyboard alone; the result region takes focus and its
+    status is announced (aria-live); nothing is requested from anywhere while ranking."""
+    pg = open_page("cases/similar/", VIEWPORTS["phone"])
+    unlabelled = pg.evaluate("""() => [...document.querySelectorAll('#kb-similar-form :is(input, select)')]
+        .filter(i => !(i.labels && i.labels.length)).map(i => i.name)""")
+    assert not unlabelled, unlabelled
+    before = len(REQUESTS)
+    pg.focus("#sim-sex")
+    pg.keyboard.press("ArrowDown")  # a select changes with the arrow keys
+    for _ in range(60):
+        if pg.evaluate("document.activeElement && document.activeElement.type") == "submit":
+            break
+        pg.keyboard.press("Tab")
+    else:
+        raise AssertionError("the submit button is not reachable with Tab")
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("document.activeElement && document.activeElement.id === 'kb-similar-results'")
+    assert pg.get_attribute("#kb-similar-status", "aria-live") == "polite"
+    assert pg.inner_text("#kb-similar-status").strip()
+    assert pg.locator(".kb-similar__item").count() >= 1
+    assert len(REQUESTS) == before, REQUESTS[before:]
+    assert not pg.errors, pg.errors
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_similar_cases_axe_with_results(open_page, scheme):
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: npm ci")
+    pg = open_page("cases/similar/", scheme=scheme)
+    _fill_similar(pg, _test_patients(1)[0])
+    pg.get_by_role("button", name="Find similar cases").click()
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, format_violations(serious)

@@ -132,3 +132,15 @@ def test_errata_table_names_pages_not_record_paths(real_docs: Path):
     page = (real_docs / "errata.md").read_text(encoding="utf-8")
     table = page.split("Table: Errata at a glance", 1)[1].split("\n\n", 2)[1]
     assert "](" in table and not re.search(r"\| (claims|survey|causes|cases)/[a-z0-9-]+", table)
+
+
+def test_standard_differential_is_on_the_workup_with_its_sources(real_docs: Path):
+    from rdkb.kinds import cause as cause_kind
+
+    text = (real_docs / "causes" / "workup.md").read_text(encoding="utf-8")
+    assert cause_kind.STANDARD_DIFFERENTIAL
+    for item in cause_kind.STANDARD_DIFFERENTIAL:
+        name = item.name.replace("'", "&#39;").replace("(", "&#40;").replace(")", "&#41;")
+        line = next(line for line in text.splitlines() if line.startswith(f"- **{name}.**"))
+        for ev in item.evidence:
+            assert f"../references.md#{ev.ref}" in line, (item.id, ev.ref)

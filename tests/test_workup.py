@@ -302,3 +302,19 @@ def test_a_cause_named_by_sign_is_refused(tmp_path: Path):
     layout = copy_fixture_kb(tmp_path / "kb")
     shutil.copyfile(layout.root / "causes" / "nerve-injury.yaml", layout.root / "causes" / "by-sign.yaml")
     assert [i.rule for i in load(layout).issues if i.path == "causes/by-sign.yaml"] == ["E015"]
+
+
+# ---------------------------------------------------------------- the standard differential
+
+
+def test_standard_differential_quotes_are_checked_by_make_check(monkeypatch):
+    from rdkb.kinds import cause as cause_kind
+
+    assert cause_kind.check(_DS) == [], "every quote of the standard differential is in its stored text"
+    item = cause_kind.STANDARD_DIFFERENTIAL[0]
+    ev = item.evidence[0]
+    bad = cause_kind.DifferentialItem(item.id, item.name, item.summary,
+                                      (cause_kind.Evidence(ev.ref, ev.locator, ev.quote.replace("early", "late")),))
+    monkeypatch.setattr(cause_kind, "STANDARD_DIFFERENTIAL", (bad,))
+    assert [i.rule for i in cause_kind.check(_DS)] == ["E601"]
+

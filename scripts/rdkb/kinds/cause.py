@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rdkb.kinds import reference
+from rdkb.kinds import excerpt, reference
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
-from rdkb.model import Dataset, Record
+from rdkb.model import Dataset, Issue, Record
 
 HALLMARKS = [
     ("running-specific", "Specific to running"),
@@ -194,6 +194,92 @@ def workup(causes: list[dict[str, Any]]) -> Workup:
                   tuple(SharedTest(name, tuple(cs)) for name, cs in shared.values() if len(cs) > 1), tuple(sources))
 
 
+# ---------------------------------------------------------------- the standard differential, from sources
+
+@dataclass(frozen=True)
+class Evidence:
+    """One published statement: the source (bib key and place) and its exact words (checked by make check)."""
+
+    ref: str
+    locator: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class DifferentialItem:
+    """A condition a neurologist would consider beside the review's causes, as a published report names it."""
+
+    id: str
+    name: str
+    summary: str  # the project's words, keeping the source's certainty
+    evidence: tuple[Evidence, ...]
+
+
+# Only what a work in the excerpt store says, quoted exactly: make check verifies every quote (check() below, with
+# the same matcher as every record's quotes). Items a clinician would expect that no stored source supports are left
+# out (dopa-responsive dystonia and a levodopa trial, DaT-SPECT, Wilson's disease, functional movement disorder,
+# exercise-associated cramp, a video of the leg while running): add them here only with a quote from a stored work.
+STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
+    DifferentialItem(
+        "parkinsonism", "Parkinson's disease or a Parkinson-plus syndrome",
+        "In adults with leg dystonia (not runners only), the dystonia has been reported as an early sign of Parkinson's "
+        "disease or a Parkinson-plus syndrome; in one cohort, a response of the leg dystonia to levodopa was associated with "
+        "later Parkinson's disease.",
+        (Evidence("chang2013", "abstract, Background",
+                  "Adult-onset primary lower limb dystonia (AOPLLD) has been reported as an early sign of Parkinson’s disease "
+                  "(PD) or Parkinson-plus syndrome in case series."),
+         Evidence("chang2013", "abstract, Conclusion",
+                  "In patients with AOPLLD, leg dystonia with levodopa response is associated with the future development of PD."))),
+    DifferentialItem(
+        "genetic-dystonia", "Genetic dystonias (DYT1)",
+        "Reports of adult-onset foot and leg dystonia compare it with DYT1 dystonia, which typically begins in childhood; "
+        "one series found a positive DYT1 test in one of five patients tested, without a family history.",
+        (Evidence("schneider2006", "abstract",
+                  "One of five tested for DYT1 was positive, in the absence of a family history."),
+         Evidence("wu2006", "abstract",
+                  "Our patients differed from the typical childhood-onset leg dystonia, such as the DYT1 dystonia, in that there "
+                  "was no family history of dystonia and the leg dystonia remained focal without spreading to other body parts."))),
+    DifferentialItem(
+        "compartment-syndrome-tested", "Chronic exertional compartment syndrome",
+        "In one published runner, compartment pressure testing suggested chronic exertional compartment syndrome; "
+        "compartment release did not help, and a dystonia was considered later (see also the review's own reasoning on "
+        "the compartment syndrome cause page).",
+        (Evidence("mdsabstracts-p28730", "abstract",
+                  "Sports medicine performed compartment pressure testing and suggested chronic exertional lateral compartment "
+                  "syndrome. She underwent lateral and empiric anterior compartment release surgery, which was ineffective."),)),
+    DifferentialItem(
+        "radiculopathy", "Lumbar radiculopathy",
+        "In the same runner, imaging and EMG pointed to an L5 radiculopathy; surgery for it did not help either, before "
+        "a dystonia was considered.",
+        (Evidence("mdsabstracts-p28730", "abstract",
+                  "Lumbar spine MRI showed bilateral L5-S1 stenosis; EMG indicated left L5 radiculopathy. Patient then underwent "
+                  "laminotomy, which was also ineffective."),)),
+)
+NOT_SUPPORTED = ("dopa-responsive dystonia and a levodopa trial", "DaT-SPECT", "Wilson's disease", "functional movement disorder",
+                 "exercise-associated cramp", "a video of the leg while running")
+SOURCE_FILE = "scripts/rdkb/kinds/cause.py"
+
+
+def check(ds: Dataset) -> list[Issue]:
+    """Every quote of the standard differential is the exact text of its work in the excerpt store (E601/E602)."""
+    excerpts, prints = excerpt.store(ds)
+    issues: list[Issue] = []
+    for item in STANDARD_DIFFERENTIAL:
+        for ev in item.evidence:
+            where = f"STANDARD_DIFFERENTIAL[{item.id}] {ev.ref}"
+            if ev.ref in prints:
+                ok = excerpt.ngram_match(ev.quote, prints[ev.ref])[0]
+            elif ev.ref in excerpts:
+                ok = excerpt.excerpt_match(ev.quote, excerpts[ev.ref])[0]
+            else:
+                if ev.ref in ds.references and not ds.bib_refused:
+                    issues.append(excerpt.E602.at(SOURCE_FILE, 1, f"{where}: no verbatim text of {ev.ref} in {excerpt.FOLDER}/"))
+                continue
+            if not ok:
+                issues.append(excerpt.E601.at(SOURCE_FILE, 1, f"{where}: quote not found in the stored text of {ev.ref}"))
+    return issues
+
+
 # ---------------------------------------------------------------- the work-up by sign
 
 @dataclass(frozen=True)
@@ -280,7 +366,9 @@ def derive(ds: Dataset, views: Views) -> CausesView:
 
 
 def cites(v: CausesView) -> list[Citation]:
-    return [(key, f"causes/{c['id']}.md", f"Cause: {c['name']}") for c in v.causes for key in v.cited[c["id"]]]
+    out = [(key, f"causes/{c['id']}.md", f"Cause: {c['name']}") for c in v.causes for key in v.cited[c["id"]]]
+    out += sorted({(ev.ref, "causes/workup.md", "Differential work-up") for item in STANDARD_DIFFERENTIAL for ev in item.evidence})
+    return out
 
 
 def pages(ctx: Context) -> list[PagePlan]:
@@ -298,7 +386,8 @@ def pages(ctx: Context) -> list[PagePlan]:
                  Nav("Causes", "Hallmark matrix", "which cause explains which feature of the syndrome"), since="0.2"),
         PagePlan("causes/tests.md", "causes/tests.md.j2", {"causes": causes, "records": rels, "changed": newest},
                  Nav("Causes", "Diagnostic tests", "what each test rules in or out, and when to do it"), since="0.2"),
-        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "records": rels, "changed": newest},
+        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "differential": list(STANDARD_DIFFERENTIAL),
+                                                             "records": rels, "changed": newest},
                  Nav("Causes", "Differential work-up", "each alternative cause, the signs that separate it and the tests that check it"),
                  since="0.6"),
         PagePlan("causes/by-sign.md", "causes/by-sign.md.j2", {"by_sign": v.by_sign, "records": rels, "changed": newest},
@@ -320,7 +409,7 @@ def _json(ctx: Context) -> list[OutFile]:
 
 
 KIND: Kind[CausesView] = Kind(
-    name="cause", folder="causes", schema="cause.schema.json", derive=derive, cites=cites, pages=pages,
+    name="cause", folder="causes", schema="cause.schema.json", check=check, derive=derive, cites=cites, pages=pages,
     reserved=("index", "hallmarks", "tests", "workup", "by-sign"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",

@@ -1194,3 +1194,16 @@ def test_similar_cases_axe_with_results(open_page, scheme):
     result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, format_violations(serious)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["cases/", "causes/hallmarks/", "cases/wu2006-1/"])
+def test_axe_phone_cards(open_page, path, scheme):
+    """The phone layout (tables as cards) passes axe-core too."""
+    if not page_exists(path):
+        pytest.skip(f"/{path} is not in this site")
+    pg = open_page(path, VIEWPORTS["phone"], scheme)
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"axe-core on /{path} at 390x844 ({scheme}):\n" + format_violations(bad)

@@ -67,8 +67,9 @@ CHANGES = {
             "page as soon as it is written; a full check of every record is about a third faster."],
     "0.8": ["Clinician experience: charts whose legend entries each have their own colour and pattern ('not reported' grey), "
             "readable on a phone and in the dark scheme; on a phone, wide tables become one card per row; a work-up by sign; "
-            "compact citations on the work-up; series pages list their case records; reports sorted newest first with their "
-            "year; whole-word row search; no build or developer notes on the pages."],
+            "compact citations and a sourced standard differential on the work-up; series pages list their case records; "
+            "reports sorted newest first with their year; whole-word row search; search weighted by page purpose; the "
+            "executive summary prints on one page; find similar published cases; no build or developer notes on the pages."],
 }
 
 

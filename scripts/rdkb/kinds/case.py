@@ -472,7 +472,15 @@ def similar_page(ctx: Context, v: CasesView, newest: str) -> PagePlan:
     keys = sorted({src["ref"] for o in v.objects for src in (*o["sources"].values(), *(t["source"] for t in o["treatments"] or []))
                    if isinstance(src, dict) and src.get("ref")} | {o["paper"] for o in v.objects})
     vocab = ctx.vocab
-    data = {"cases": list(v.objects), "refs": {k: refs.short(k) for k in keys},
+    keep = ("id", "paper", "sex", "age_at_onset", "side", "body_regions", "main_complaint", "symptom_locus", "symptom_origin",
+            "duration_at_presentation", "spread_to_walking", "rest_tremor", "parkinsons_disease", "outcome", "treatments_status")
+    # only what the ranking and the results show (the page stays small at thousands of cases)
+    slim = [{**{k: o.get(k) for k in keep},
+             "treatments": [{"agents": t.get("agents", []), "response": t.get("response"),
+                             "source": {"ref": (t.get("source") or {}).get("ref")}} for t in o.get("treatments") or []],
+             "sources": {k: {"ref": src.get("ref")} for k, src in (o.get("sources") or {}).items() if isinstance(src, dict)}}
+            for o in v.objects]
+    data = {"cases": slim, "refs": {k: refs.short(k) for k in keys},
             "agents": dict(vocab["agents"]), "responses": dict(vocab["responses"]), "regions": dict(vocab["body_regions"]),
             "outcomes": dict(vocab["outcomes"])}
     choices = {"sex": sorted({o["sex"] for o in v.objects if o.get("sex")}),

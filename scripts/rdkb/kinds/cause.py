@@ -386,7 +386,8 @@ def pages(ctx: Context) -> list[PagePlan]:
                  Nav("Causes", "Hallmark matrix", "which cause explains which feature of the syndrome"), since="0.2"),
         PagePlan("causes/tests.md", "causes/tests.md.j2", {"causes": causes, "records": rels, "changed": newest},
                  Nav("Causes", "Diagnostic tests", "what each test rules in or out, and when to do it"), since="0.2"),
-        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "differential": list(STANDARD_DIFFERENTIAL),
+        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "differential": [
+            d for d in STANDARD_DIFFERENTIAL if all(ev.ref in ctx.view(reference.KIND).by_key for ev in d.evidence)],
                                                              "records": rels, "changed": newest},
                  Nav("Causes", "Differential work-up", "each alternative cause, the signs that separate it and the tests that check it"),
                  since="0.6"),

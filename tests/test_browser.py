@@ -38,7 +38,8 @@ CASES_TABLE = '.kb-table[data-table="cases"]'
 # Pages checked with axe-core (every page type the site has; none is optional).
 AXE_PAGES = ["", "cases/", "cases/mcclinton2012-1/", "agents/levodopa/", "references/", "treatments/", "complaints/",
              "claims/", "causes/hallmarks/", "causes/", "summary/", "causes/workup/", "handout/", "clinician-summary/",
-             "errata/", "literature/", "series/", "downloads/"]
+             "errata/", "literature/", "series/", "downloads/", "causes/by-sign/", "charts/", "series/wu2006/",
+             "literature/since-review/"]
 TABLE_PAGES = {"cases/": "cases", "complaints/": "complaints", "treatments/": "treatments"}
 # Pages whose tables must be readable at both sizes (tests/artifacts/screenshots/ gets each of them).
 LAYOUT_PAGES = ["cases/", "treatments/", "claims/", "causes/", "causes/hallmarks/", "causes/workup/"]
@@ -170,6 +171,9 @@ TABLE_LAYOUT_JS = r"""() => [...document.querySelectorAll('.md-content .md-types
     const container = t.closest('.kb-table');
     return {
         index: i, caption: t.caption ? t.caption.textContent.trim() : '(no caption)', headers,
+        cards: t.hasAttribute('data-kb-cards') && getComputedStyle(t.tBodies[0]).display === 'block',
+        cellsOutside: [...t.tBodies[0].querySelectorAll('td')].filter(td => { const b = td.getBoundingClientRect();
+            return b.width > 0 && (b.left < -0.5 || b.right > document.documentElement.clientWidth + 0.5); }).length,
         overflows: box.scrollWidth > box.clientWidth + 1,
         filters: container ? (container.getAttribute('data-filters') || '').split('|').filter(Boolean) : [],
         cueVisible: !!cue && getComputedStyle(cue).display !== 'none' && getComputedStyle(cue).visibility !== 'hidden'
@@ -297,6 +301,69 @@ def test_case_table_search_box(page, server):
     assert page.get_by_label("Search rows").input_value() == "jankovic"
     assert visible_first_cells(page) == rows
     assert not page.evaluate("document.querySelector('#__search') && document.querySelector('#__search').checked")
+
+
+def test_case_table_search_matches_whole_words(page, server):
+    """ "male" finds the men only: the row search matches whole words, never a part of "female"."""
+    page.goto(server + "cases/")
+    sexes = dict(column_texts(page, "Sex"))
+    men = sorted(k for k, v in sexes.items() if v == "male")
+    assert men and any(v == "female" for v in sexes.values())  # the check means something
+    page.get_by_label("Search rows").fill("male")
+    shown = visible_first_cells(page)
+    assert sorted(shown) == men, shown
+    assert all(sexes[r] == "male" for r in shown)
+
+
+def test_case_table_on_a_phone_is_cards_with_the_key_facts(open_page):
+    """At 390x844 every case shows its Parkinson's and foot/ankle facts, each with its label, inside the screen:
+    nothing to scroll sideways (issue 24: key columns were 582 px off-screen)."""
+    pg = open_page("cases/", VIEWPORTS["phone"])
+    info = pg.evaluate(
+        """() => {
+            const t = document.querySelector('.kb-table[data-table="cases"] table');
+            const heads = [...t.tHead.rows[0].cells].map(th => th.textContent.trim());
+            const want = ["Parkinson's later", "Foot/ankle involved", "Sex", "Side", "Drugs (case-attributed)"];
+            const vw = document.documentElement.clientWidth;
+            const rows = [...t.tBodies[0].rows].filter(r => !r.hidden).map(r => {
+                const out = {id: r.cells[0].textContent.trim()};
+                for (const w of want) {
+                    const td = r.cells[heads.indexOf(w)], b = td.getBoundingClientRect();
+                    out[w] = {label: td.getAttribute('data-label'), visible: b.width > 0 && b.height > 0,
+                              inside: b.left >= 0 && b.right <= vw + 0.5, text: td.textContent.trim()};
+                }
+                return out;
+            });
+            return {rows, n: t.tBodies[0].rows.length, docScroll: document.documentElement.scrollWidth - vw};
+        }""")
+    assert info["rows"] and len(info["rows"]) == info["n"]
+    assert info["docScroll"] <= 0, f"the page scrolls sideways by {info['docScroll']} px"
+    bad = [(r["id"], k) for r in info["rows"] for k, v in r.items() if k != "id"
+           and not (v["visible"] and v["inside"] and v["label"] == k and v["text"])]
+    assert not bad, bad[:10]
+    shot = artifacts() / "screenshots"
+    shot.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(shot / "cases-cards-390x844-light.png"))
+    assert not pg.errors, pg.errors
+
+
+@pytest.mark.parametrize("path", ["causes/hallmarks/", "cases/wu2006-1/"])
+def test_wide_tables_are_cards_on_a_phone_with_notes_under_their_row(open_page, path):
+    """The hallmark matrix and a case's fact table fit a 390 px screen as cards; no "Note" column remains."""
+    if not page_exists(path):
+        pytest.skip(f"/{path} is not in this site")
+    pg = open_page(path, VIEWPORTS["phone"])
+    info = pg.evaluate(
+        """() => [...document.querySelectorAll('.md-content .md-typeset table')].map(t => ({
+            cards: t.hasAttribute('data-kb-cards'),
+            heads: [...t.tHead.rows[0].cells].map(th => th.textContent.trim()),
+            overflow: (t.closest('.md-typeset__scrollwrap') || t).scrollWidth
+                      - (t.closest('.md-typeset__scrollwrap') || t).clientWidth}))""")
+    assert info
+    for t in info:
+        assert "Note" not in t["heads"], t
+        if len(t["heads"]) >= 4:
+            assert t["cards"] and t["overflow"] <= 1, t
 
 
 def test_case_table_sort_by_age(page, server):
@@ -653,6 +720,10 @@ def test_table_headers_visible_or_scroll_cue(open_page, path, size):
     problems = []
     for t in tables:
         name = f"/{path} table {t['index'] + 1} ({t['caption'][:50]!r}) at {size}"
+        if t["cards"]:  # a phone: one card per row, each cell labelled; nothing may need sideways scrolling
+            if t["overflows"] or t["cellsOutside"] or t["cueVisible"]:
+                problems.append(f"{name}: shown as cards but {t['cellsOutside']} cells lie outside the screen")
+            continue
         hidden = [h["text"] for h in t["headers"] if not h["inside"]]
         if t["overflows"] or hidden:
             if not t["cueVisible"]:
@@ -823,6 +894,36 @@ def test_print_pdf(page, server):
     assert pdf.startswith(b"%PDF") and 1 <= pages <= 2, f"summary/ prints on {pages} pages (at most 2 allowed)"
 
 
+def _pdf_pages(pg, path: str, server: str) -> int:
+    """Pages of `path` printed as the build prints it (pipeline/pdf.py: A4, 14 mm margins, print media)."""
+    pg.goto(server + path)
+    pg.emulate_media(media="print")
+    pdf = pg.pdf(format="A4", print_background=True, margin={"top": "14mm", "bottom": "14mm", "left": "14mm", "right": "14mm"})
+    (artifacts() / f"{path.strip('/') or 'home'}.pdf").write_bytes(pdf)
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_executive_summary_and_handout_print_on_one_page(page, server):
+    """The home page calls the executive summary one page: it is; so is the handout, with its 7 mm writing lines."""
+    assert _pdf_pages(page, "summary/", server) == 1
+    assert _pdf_pages(page, "handout/", server) == 1
+
+
+def test_handout_writing_lines_are_7mm_apart_with_a_name_and_date_line(page, server):
+    page.goto(server + "handout/")
+    page.emulate_media(media="print")
+    info = page.evaluate(
+        """() => {
+            const lines = [...document.querySelectorAll('.kb-fillin__line')].map(l => l.getBoundingClientRect().height);
+            const who = document.querySelector('.kb-fillin__who');
+            return {lines, who: who ? who.textContent.replace(/\\s+/g, ' ').trim() : '',
+                    blanks: who ? [...who.querySelectorAll('.kb-fillin__blank')].map(b => b.getBoundingClientRect().width) : []};
+        }""")
+    mm = 96 / 25.4
+    assert info["lines"] and all(abs(h - 7 * mm) < 0.5 for h in info["lines"]), info["lines"]
+    assert info["who"].replace(" ", "") == "NameDate" and len(info["blanks"]) == 2 and min(info["blanks"]) > 40 * mm / 2
+
+
 def test_print_hides_chrome(page, server):
     page.goto(server + "cases/")
     page.emulate_media(media="print")
@@ -946,3 +1047,163 @@ def test_home_page_first_load_is_within_budget_with_gzip(browser):
         context.close()
         httpd.shutdown()
         httpd.server_close()
+
+
+# ---------------------------------------------------------------- search for clinical queries (issue 24)
+
+# Reference pages weighted down by their purpose (their own front matter): never the first answer to a clinical query.
+DEMOTED = ("errata/", "phenotypes/gaps/", "literature/", "references/")
+# (query, the page expected first, or None: then the first result must mention the query's words)
+CLINICAL_QUERIES = [
+    ("botox", "agents/botulinum-toxin/"),
+    ("L-dopa", "agents/levodopa/"),
+    ("parkinsonism", "phenotypes/hp-0001300/"),
+    ("Parkinson", None),
+    ("differential", "causes/workup/"),
+    ("work-up", "causes/workup/"),
+    ("bedside sign", "causes/by-sign/"),
+    ("compartment syndrome", "causes/compartment-syndrome/"),
+    ("running backwards", None),
+    ("cramp", None),
+]
+
+
+def _search_settled(pg, term: str) -> list[str]:
+    """Type into Material's search box and wait until its result list stops changing (the matched word can differ
+    from the typed one: "backwards" matches "backward", so _search's highlight wait does not apply)."""
+    pg.wait_for_load_state("networkidle")
+    box = pg.locator("input.md-search__input")
+    box.click()
+    pg.wait_for_function("() => !/Initializing/i.test(document.querySelector('.md-search-result__meta')?.textContent || '')",
+                         timeout=60_000)
+    box.press_sequentially(term, delay=30)
+    last: list[str] = []
+    same = 0
+    for _ in range(80):
+        pg.wait_for_timeout(250)
+        now = pg.eval_on_selector_all(".md-search-result__item > a", "els => els.map(a => a.getAttribute('href'))")
+        same = same + 1 if now and now == last else 0
+        if same >= 4:  # unchanged for a second
+            return now
+        last = now
+    return last
+
+
+@pytest.mark.parametrize(("term", "expected"), CLINICAL_QUERIES)
+def test_search_answers_clinical_queries(open_page, server, term, expected):
+    """The first result is the page that answers the query (or, where several pages could, one that mentions it),
+    and no reference page weighted down by its purpose comes first."""
+    links = _search_settled(open_page(""), term)
+    assert links, term
+    first = urlsplit(links[0]).path.lstrip("/")
+    assert not first.startswith(DEMOTED), (term, links[:5])
+    if expected is not None:
+        assert first == expected, (term, [urlsplit(u).path for u in links[:5]])
+    else:
+        html = urllib.request.urlopen(server + first).read().decode("utf-8").lower()  # noqa: S310 (our own server)
+        words = [w.rstrip("s") for w in re.split(r"[\s\-]+", term.lower())]
+        assert all(w in html for w in words), (term, first)
+
+
+# ---------------------------------------------------------------- find similar published cases (issue 24)
+
+SIMILAR_FACTS = ("sex", "age_at_onset", "side", "body_regions", "main_complaint", "spread_to_walking", "rest_tremor")
+
+
+def _profile(c: dict) -> tuple:
+    agents = sorted({a for t in c.get("treatments") or [] for a in t.get("agents", [])})
+    return tuple(str(c.get(k)) for k in SIMILAR_FACTS) + (tuple(agents),)
+
+
+def _test_patients(n: int = 5) -> list[dict]:
+    """Patients built from case records: those with the most facts reported, whose facts no other record repeats."""
+    cases = json.loads((SITE / "data" / "cases.json").read_text(encoding="utf-8"))
+    profiles = [_profile(c) for c in cases]
+    unique = [c for c, p in zip(cases, profiles, strict=True) if profiles.count(p) == 1]
+    known = sorted(unique, key=lambda c: -sum(c.get(k) is not None for k in SIMILAR_FACTS))
+    return [c for c in known if sum(c.get(k) is not None for k in SIMILAR_FACTS) >= 3][:n]
+
+
+def _fill_similar(pg, c: dict) -> None:
+    if c.get("sex"):
+        pg.select_option("#sim-sex", c["sex"])
+    if c.get("age_at_onset") is not None:
+        pg.fill("#sim-onset", str(c["age_at_onset"]))
+    if c.get("side"):
+        pg.select_option("#sim-side", c["side"])
+    for r in c.get("body_regions") or []:
+        pg.check(f'input[name="region"][value="{r}"]')
+    if c.get("main_complaint"):
+        pg.fill("#sim-words", c["main_complaint"])
+    for key, sel in (("spread_to_walking", "#sim-walking"), ("rest_tremor", "#sim-tremor")):
+        if c.get(key) is not None:
+            pg.select_option(sel, "yes" if c[key] else "no")
+    for a in sorted({a for t in c.get("treatments") or [] for a in t.get("agents", [])}):
+        pg.check(f'input[name="agent"][value="{a}"]')
+
+
+def test_similar_cases_ranks_the_source_case_first_for_patients_built_from_records(open_page):
+    patients = _test_patients()
+    assert len(patients) == 5, [p["id"] for p in patients]
+    for c in patients:
+        pg = open_page("cases/similar/")
+        _fill_similar(pg, c)
+        pg.get_by_role("button", name="Find similar cases").click()
+        ranked = pg.eval_on_selector_all(".kb-similar__item", "els => els.map(e => e.dataset.case)")
+        assert ranked and ranked[0] == c["id"], (c["id"], ranked[:5])
+        first = pg.locator(".kb-similar__item").first
+        text = first.inner_text()
+        assert "Parkinson's later" in text and "What was tried" in text and "Sources:" in text
+        assert first.locator(f'a[href="../{c["id"]}/"]').count() == 1
+        assert not pg.errors, pg.errors
+
+
+def test_similar_cases_keyboard_and_screen_reader(open_page):
+    """Every control has a label; the form works from the keyboard alone; the result region takes focus and its
+    status is announced (aria-live); nothing is requested from anywhere while ranking."""
+    pg = open_page("cases/similar/", VIEWPORTS["phone"])
+    unlabelled = pg.evaluate("""() => [...document.querySelectorAll('#kb-similar-form :is(input, select)')]
+        .filter(i => !(i.labels && i.labels.length)).map(i => i.name)""")
+    assert not unlabelled, unlabelled
+    before = len(REQUESTS)
+    pg.focus("#sim-sex")
+    pg.keyboard.press("ArrowDown")  # a select changes with the arrow keys
+    for _ in range(60):
+        if pg.evaluate("document.activeElement && document.activeElement.type") == "submit":
+            break
+        pg.keyboard.press("Tab")
+    else:
+        raise AssertionError("the submit button is not reachable with Tab")
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("document.activeElement && document.activeElement.id === 'kb-similar-results'")
+    assert pg.get_attribute("#kb-similar-status", "aria-live") == "polite"
+    assert pg.inner_text("#kb-similar-status").strip()
+    assert pg.locator(".kb-similar__item").count() >= 1
+    assert len(REQUESTS) == before, REQUESTS[before:]
+    assert not pg.errors, pg.errors
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_similar_cases_axe_with_results(open_page, scheme):
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: npm ci")
+    pg = open_page("cases/similar/", scheme=scheme)
+    _fill_similar(pg, _test_patients(1)[0])
+    pg.get_by_role("button", name="Find similar cases").click()
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, format_violations(serious)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["cases/", "causes/hallmarks/", "cases/wu2006-1/"])
+def test_axe_phone_cards(open_page, path, scheme):
+    """The phone layout (tables as cards) passes axe-core too."""
+    if not page_exists(path):
+        pytest.skip(f"/{path} is not in this site")
+    pg = open_page(path, VIEWPORTS["phone"], scheme)
+    pg.add_script_tag(path=str(AXE))
+    result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    bad = [v for v in result["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"axe-core on /{path} at 390x844 ({scheme}):\n" + format_violations(bad)

@@ -142,3 +142,43 @@ def test_hostile_wording_stays_inert_on_the_built_page(tmp_path):
     words = html.unescape(re.sub(r"<[^>]+>", "", panel))
     assert "Reported in words not read as years (1): \u201c" + HOSTILE + "\u201d" in words
     assert 'data-search-exclude' in panel[:200]
+
+
+# ---------------------------------------------------------------- charts: legends whose swatches never collide
+
+def test_every_chart_legend_has_its_own_colour_and_pattern_per_entry(tmp_path):
+    """Each legend entry of every chart (wide and narrow drawing) differs from every other entry of that legend
+    in colour AND in pattern, and "not reported" is the grey swatch wherever it appears."""
+    from rdkb.views import charts
+
+    layout = copy_fixture_kb(tmp_path / "kb")
+    d = derive(load(layout), vocabulary(), layout)
+    drawn = d.context.view(charts.KIND).charts
+    assert drawn
+    for ch in drawn:
+        for svg in (ch["svg"], ch["narrow"]):
+            entries = charts.legend_swatches(svg)
+            assert entries or ch["file"] == "charts/age-at-onset.svg", ch["file"]  # one colour, no legend
+            fills = [e[1] for e in entries]
+            patterns = [e[2] for e in entries]
+            assert len(set(fills)) == len(fills), (ch["file"], entries)
+            assert len(set(patterns)) == len(patterns), (ch["file"], entries)
+            for label, fill, pattern in entries:
+                if label.lower() in {"not reported", "no region coded"}:
+                    assert (fill, pattern) == charts.NOT_REPORTED, (ch["file"], label)
+                else:
+                    assert (fill, pattern) != charts.NOT_REPORTED, (ch["file"], label)
+    resp = next(ch for ch in drawn if ch["file"] == "charts/responses-by-agent.svg")
+    assert len(charts.legend_swatches(resp["svg"])) == len(vocabulary()["responses"])  # every grade in the legend
+
+
+def test_swatches_are_distinct_and_not_reported_is_grey_in_any_position():
+    from rdkb.views import charts
+
+    assert len(set(f for f, _ in charts.SWATCHES)) == len(charts.SWATCHES)
+    assert len(set(p for _, p in charts.SWATCHES)) == len(charts.SWATCHES)
+    assert charts.NOT_REPORTED not in charts.SWATCHES
+    for i in range(len(charts.SWATCHES)):
+        assert charts.swatch(i, "not reported") == charts.NOT_REPORTED
+    svg = charts.stacked_bars("T", [("a", [1, 1])], ["not reported", "marked"], "n")
+    assert charts.legend_swatches(svg)[0][1:] == charts.NOT_REPORTED

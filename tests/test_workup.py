@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import copy_fixture_kb
-from rdkb.kinds.cause import DIAGNOSIS_RATING, HALLMARKS, cause_views, name_key, workup
+from rdkb.kinds.cause import DIAGNOSIS_RATING, HALLMARKS, by_sign, cause_views, name_key, workup
 from rdkb.paths import REPO, Layout
 from rdkb.pipeline.build import build
 from rdkb.pipeline.load import load
@@ -190,7 +190,7 @@ def test_a_records_own_separating_sign_is_shown_with_the_reviews_words(edited_kb
     (row,) = [r for r in _table_rows(_page(edited_kb), "Alternative causes") if 'id="cause-neurological-disease"' in r[0]]
     for s in rec["separating_signs"]:
         assert s["sign"].replace("'", "&#39;") in row[2]
-        assert "the review's words: \"" + s["quote"].replace("(", "&#40;").replace(")", "&#41;") + "\"" in row[2]
+        assert "The review's words: \"" + s["quote"].replace("(", "&#40;").replace(")", "&#41;") + "\"" in row[2]
     cause_page = (edited_kb.build_docs / "causes" / "neurological-disease.md").read_text(encoding="utf-8")
     assert all(f"| {s['sign']} | {s['effect']} |" in cause_page for s in rec["separating_signs"]), "the cause page shows them too"
 
@@ -251,3 +251,70 @@ def test_the_page_is_linked_from_red_flags_the_causes_index_and_every_cause_page
         text = (docs / "causes" / f"{rec.id}.md").read_text(encoding="utf-8")
         assert f"](workup.md#cause-{rec.id})" in text, rec.id
         assert f'id="cause-{rec.id}"' in page, f"the anchor of {rec.id} is on the work-up page"
+
+
+# ---------------------------------------------------------------- compact citations and the work-up by sign
+
+
+def test_every_sign_and_test_cites_a_numbered_source_of_its_own():
+    for r in _rows():
+        for item in (*r.signs, *(u for t in r.tests for u in t.uses)):
+            assert 1 <= item.cite <= len(_W.sources)
+            assert _W.sources[item.cite - 1] == item.source, r.id
+    keys = [(s.get("ref"), s.get("locator", ""), s.get("via", "")) for s in _W.sources]
+    assert len(keys) == len(set(keys)), "a source is listed twice"
+
+
+def test_by_sign_lists_exactly_what_the_records_argue():
+    bs = by_sign(_CAUSES)
+    entries = {e.id: e for e in bs.signs}
+    for key, title in HALLMARKS:
+        sup = [c["id"] for c in _CAUSES for m in c["hallmarks"] if m["key"] == key and m["effect"] == "explains"]
+        ag = [c["id"] for c in _CAUSES for m in c["hallmarks"] if m["key"] == key and m["effect"] == "contradicts"]
+        if not sup and not ag:
+            assert key not in entries
+            continue
+        e = entries[key]
+        assert e.feature == title and e.hallmark
+        assert [x.id for x in e.supports] == sup and [x.id for x in e.against] == ag, key
+    own = [(c["id"], s["sign"], s["effect"]) for c in _CAUSES for s in c["separating_signs"]]
+    shown = [(x.id, e.feature, "supports" if x in e.supports else "contradicts")
+             for e in bs.signs if not e.hallmark for x in (*e.supports, *e.against)]
+    assert sorted(shown) == sorted(own)
+    for e in bs.signs:
+        for x in (*e.supports, *e.against):
+            assert bs.sources[x.cite - 1] == x.source
+
+
+def test_by_sign_page_links_every_cause_it_names(fixture_built):
+    page = (fixture_built.build_docs / "causes" / "by-sign.md").read_text(encoding="utf-8")
+    causes = cause_views(load(fixture_built).of("cause"))
+    bs = by_sign(causes)
+    assert bs.causes_linked
+    for cid in bs.causes_linked:
+        assert f"]({cid}.md)" in page, cid
+    for n in set(re.findall(r"\[\[(\d+)\]\]\(#source-(\d+)\)", page)):
+        assert n[0] == n[1] and f'<span id="source-{n[0]}"></span>' in page
+    assert "](by-sign.md)" in (fixture_built.build_docs / "causes" / "workup.md").read_text(encoding="utf-8")
+
+
+def test_a_cause_named_by_sign_is_refused(tmp_path: Path):
+    layout = copy_fixture_kb(tmp_path / "kb")
+    shutil.copyfile(layout.root / "causes" / "nerve-injury.yaml", layout.root / "causes" / "by-sign.yaml")
+    assert [i.rule for i in load(layout).issues if i.path == "causes/by-sign.yaml"] == ["E015"]
+
+
+# ---------------------------------------------------------------- the standard differential
+
+
+def test_standard_differential_quotes_are_checked_by_make_check(monkeypatch):
+    from rdkb.kinds import cause as cause_kind
+
+    assert cause_kind.check(_DS) == [], "every quote of the standard differential is in its stored text"
+    item = cause_kind.STANDARD_DIFFERENTIAL[0]
+    ev = item.evidence[0]
+    bad = cause_kind.DifferentialItem(item.id, item.name, item.summary,
+                                      (cause_kind.Evidence(ev.ref, ev.locator, ev.quote.replace("early", "late")),))
+    monkeypatch.setattr(cause_kind, "STANDARD_DIFFERENTIAL", (bad,))
+    assert [i.rule for i in cause_kind.check(_DS)] == ["E601"]
+

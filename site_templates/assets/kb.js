@@ -19,6 +19,12 @@
   function splitValues(s) {
     return s.split(/, | \+ /).map(function (v) { return v.trim(); }).filter(Boolean);
   }
+  // The row search matches whole words: "male" finds "male", not "female"; "foot" not "football".
+  function wholeWord(q) {
+    var esc = q.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    try { return new RegExp("(?<![\\p{L}\\p{N}])" + esc + "(?![\\p{L}\\p{N}])", "u"); }
+    catch (e) { return new RegExp("(^|[^a-z0-9])" + esc + "($|[^a-z0-9])"); }
+  }
   function leadingNumber(s) {
     var m = /^[-+]?\d+(?:\.\d+)?/.exec(s.replace(/^[<>~\u2248]\s*/, ""));
     return m ? parseFloat(m[0]) : NaN;
@@ -97,9 +103,51 @@
     return wrap || table;
   }
 
+  // ---------- phones: cards, and notes under their row ----------
+  // A fact table's "Note" column becomes a full-width row under the row it annotates (no column of dashes).
+  // Every cell is labelled with its column's header (data-label), so that below 600 px kb.css can show a
+  // table of four or more columns as one card per row, each fact with its label, with no sideways scrolling.
+  var CARD_MIN_COLUMNS = 4;
+
+  function notesUnder(table) {
+    if (table.closest(".kb-table") || !table.tHead || !table.tBodies.length) return;
+    var head = table.tHead.rows[table.tHead.rows.length - 1];
+    var c = Array.prototype.map.call(head.cells, text).indexOf("Note");
+    if (c < 1 || head.cells.length < 3) return;
+    var n = head.cells.length - 1;
+    Array.prototype.slice.call(table.tBodies[0].rows).forEach(function (tr) {
+      var cell = tr.cells[c];
+      if (!cell) return;
+      var note = text(cell);
+      tr.removeChild(cell);
+      if (isMissing(note)) return;
+      var td = el("td", { colspan: String(n), "class": "kb-note-cell" }, [el("span", { "class": "kb-note-label", text: "Note: " })]);
+      while (cell.firstChild) td.appendChild(cell.firstChild);
+      var row = el("tr", { "class": "kb-note-row" }, [td]);
+      tr.classList.add("kb-has-note");
+      tr.parentNode.insertBefore(row, tr.nextSibling);
+    });
+    head.removeChild(head.cells[c]);
+  }
+
+  function labelCells(table) {
+    if (!table.tHead || !table.tBodies.length) return;
+    var head = table.tHead.rows[table.tHead.rows.length - 1];
+    var labels = Array.prototype.map.call(head.cells, text);
+    if (labels.length >= CARD_MIN_COLUMNS) table.setAttribute("data-kb-cards", "");
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+      if (tr.classList.contains("kb-note-row")) return;
+      Array.prototype.forEach.call(tr.cells, function (td, i) {
+        if (labels[i]) td.setAttribute("data-label", labels[i]);
+      });
+    });
+  }
+
   function fit(table) {
     if (table.hasAttribute("data-kb-fit")) return;
     table.setAttribute("data-kb-fit", "");
+    notesUnder(table);
+    labelCells(table);
     classifyColumns(table);
     var box = scroller(table);
     var frame = el("div", { "class": "kb-scroll__frame" });
@@ -277,11 +325,12 @@
     function update(push) {
       var active = selects.filter(function (s) { return s.value; });
       var q = search.value.trim().toLowerCase();
+      var word = q ? wholeWord(q) : null;
       var shown = 0;
       rows.forEach(function (r) {
         var ok = active.every(function (s) {
           return splitValues(r.cells[+s.getAttribute("data-col")] || "").indexOf(s.value) !== -1;
-        }) && (!q || r.all.indexOf(q) !== -1);
+        }) && (!word || word.test(r.all));
         r.tr.hidden = !ok;
         if (ok) shown += 1;
       });
@@ -554,3 +603,161 @@
   }
 })();
 /* ==== end figures-panel ==== */
+
+/* ==== similar-cases ==== */
+/* "Find similar published cases" (cases/similar/, site_templates/cases/similar.md.j2): ranks the case records embedded
+ * in the page (the items of data/cases.json) by the facts a clinician enters. Nothing is fetched or sent. A fact a
+ * case does not report counts neither for nor against it. Scores are shown with the facts that made them. */
+(function () {
+  "use strict";
+  var STOP = ["with", "from", "that", "this", "when", "while", "into", "during", "after", "before", "their", "there", "were",
+    "have", "only", "runs", "running", "the", "and", "her", "his"];
+
+  function el(tag, attrs, kids) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k]; else node.setAttribute(k, attrs[k]);
+    });
+    (kids || []).forEach(function (c) { node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function words(s) {
+    return (s || "").toLowerCase().split(/[^a-z0-9\u00c0-\u024f]+/).filter(function (w) {
+      return w.length >= 4 && STOP.indexOf(w) === -1;
+    });
+  }
+  function stem(w) { return w.replace(/(ions?|ing|ed|es|s)$/, ""); }
+  function years(text) { // a duration the source plainly states in years or months: "3 years", "18 months"
+    var m = /(\d+(?:\.\d+)?)\s*(years?|months?)/i.exec(text || "");
+    if (!m) return null;
+    var n = parseFloat(m[1]);
+    return /^month/i.test(m[2]) ? n / 12 : n;
+  }
+  var NUMBER_WORDS = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+  function durationOf(text) {
+    var t = (text || "").toLowerCase().replace(/\b(one|two|three|four|five|six|seven|eight|nine|ten)\b/g,
+      function (w) { return String(NUMBER_WORDS[w]); });
+    return years(t);
+  }
+
+  function score(c, q, data) {
+    var s = 0, why = [];
+    function agree(name, mine, theirs, weight) {
+      if (mine === "" || mine === null || theirs === null || theirs === undefined) return;
+      if (String(mine) === String(theirs)) { s += weight; why.push(name); } else { s -= weight; }
+    }
+    agree("sex", q.sex, c.sex, 2);
+    agree("side", q.side, c.side, 2);
+    agree("spread to walking", q.walking, c.spread_to_walking === null ? null : (c.spread_to_walking ? "yes" : "no"), 1);
+    agree("tremor at rest", q.tremor, c.rest_tremor === null ? null : (c.rest_tremor ? "yes" : "no"), 1);
+    if (q.onset !== null && c.age_at_onset !== null) {
+      var d = Math.abs(q.onset - c.age_at_onset), k = Math.max(0, 1 - d / 20);
+      s += 3 * k; if (k > 0.5) why.push("age at onset");
+    }
+    var dur = durationOf(c.duration_at_presentation);
+    if (q.duration !== null && dur !== null) {
+      var kd = Math.max(0, 1 - Math.abs(q.duration - dur) / 5);
+      s += kd; if (kd > 0.5) why.push("duration");
+    }
+    if (q.regions.length && c.body_regions) {
+      var both = q.regions.filter(function (r) { return c.body_regions.indexOf(r) !== -1; }).length;
+      var union = q.regions.length + c.body_regions.length - both;
+      if (both) { s += 3 * both / union; why.push("body regions"); } else { s -= 1; }
+    }
+    if (q.agents.length && c.treatments) {
+      var had = {};
+      c.treatments.forEach(function (t) { (t.agents || []).forEach(function (a) { had[a] = true; }); });
+      var common = q.agents.filter(function (a) { return had[a]; });
+      if (common.length) { s += common.length; why.push("drugs tried"); }
+    }
+    if (q.words.length) {
+      var theirs = words([c.main_complaint, c.symptom_locus, c.symptom_origin].join(" ")).map(stem);
+      var hit = q.words.filter(function (w) { return theirs.indexOf(stem(w)) !== -1; }).length;
+      if (hit) { s += Math.min(hit, 4); why.push("movement (" + hit + (hit === 1 ? " word)" : " words)")); }
+    }
+    return { c: c, score: Math.round(s * 100) / 100, why: why };
+  }
+
+  function facts(c, data) {
+    var yn = function (v) { return v === null || v === undefined ? "not reported" : (v ? "yes" : "no"); };
+    var regions = c.body_regions ? c.body_regions.map(function (r) { return data.regions[r] || r; }).join(", ") : "not reported";
+    return [["Sex", c.sex || "not reported"], ["Age at onset", c.age_at_onset === null ? "not reported" : String(c.age_at_onset)],
+      ["Side", c.side || "not reported"], ["Body regions", regions], ["Main complaint", c.main_complaint || "not reported"],
+      ["Spread to walking", yn(c.spread_to_walking)], ["Parkinson's later", yn(c.parkinsons_disease)],
+      ["Outcome", c.outcome ? (data.outcomes[c.outcome] || c.outcome) : "not reported"]];
+  }
+
+  function result(r, data, rank) {
+    var c = r.c;
+    var dl = el("dl", { "class": "kb-similar__facts" });
+    facts(c, data).forEach(function (f) { dl.appendChild(el("dt", { text: f[0] })); dl.appendChild(el("dd", { text: f[1] })); });
+    var tried = (c.treatments || []).map(function (t) {
+      return (t.agents || []).map(function (a) { return data.agents[a] || a; }).join(" + ") + ": " +
+        ((data.responses[t.response] || t.response || "not reported").split(" (")[0]);
+    });
+    var refs = {};
+    refs[c.paper] = true;
+    Object.keys(c.sources || {}).forEach(function (k) { if (c.sources[k] && c.sources[k].ref) refs[c.sources[k].ref] = true; });
+    (c.treatments || []).forEach(function (t) { if (t.source && t.source.ref) refs[t.source.ref] = true; });
+    var srcList = el("span", {});
+    Object.keys(refs).sort().forEach(function (k, i) {
+      if (i) srcList.appendChild(document.createTextNode("; "));
+      srcList.appendChild(el("a", { href: "../../references/#" + encodeURIComponent(k), text: data.refs[k] || k }));
+    });
+    return el("li", { "class": "kb-similar__item", "data-case": c.id }, [
+      el("h2", { "class": "kb-similar__title" }, [el("a", { href: "../" + encodeURIComponent(c.id) + "/", text: "Case " + c.id }),
+        " ", el("span", { "class": "kb-similar__score", text: "(rank " + rank + ", score " + r.score +
+          (r.why.length ? "; shares: " + r.why.join(", ") : "") + ")" })]),
+      dl,
+      el("p", {}, [el("strong", { text: "What was tried, and how it went: " }),
+        tried.length ? tried.join("; ") : (c.treatments_status === "absent" ? "no drug treatment reported as given" : "not reported")]),
+      el("p", {}, [el("strong", { text: "Sources: " }), srcList]),
+    ]);
+  }
+
+  function setUp() {
+    var form = document.getElementById("kb-similar-form");
+    var blob = document.getElementById("kb-similar-data");
+    if (!form || !blob || form.hasAttribute("data-kb-similar")) return;
+    var data;
+    try { data = JSON.parse(blob.textContent); } catch (e) { return; }
+    form.setAttribute("data-kb-similar", "");
+    form.hidden = false;
+    var status = document.getElementById("kb-similar-status");
+    var list = document.getElementById("kb-similar-list");
+    var region = document.getElementById("kb-similar-results");
+    function num(name) { var v = form.elements[name].value.trim(); return v === "" || isNaN(+v) ? null : +v; }
+    function checked(name) {
+      return Array.prototype.filter.call(form.querySelectorAll('input[name="' + name + '"]'), function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+    }
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var q = { sex: form.elements.sex.value, side: form.elements.side.value, walking: form.elements.walking.value,
+        tremor: form.elements.tremor.value, onset: num("onset"), duration: num("duration"), regions: checked("region"),
+        agents: checked("agent"), words: words(form.elements.words.value) };
+      var ranked = data.cases.map(function (c, i) { var r = score(c, q, data); r.i = i; return r; })
+        .filter(function (r) { return r.score > 0; })
+        .sort(function (a, b) { return (b.score - a.score) || (a.i - b.i); });
+      list.textContent = "";
+      ranked.slice(0, 10).forEach(function (r, i) { list.appendChild(result(r, data, i + 1)); });
+      status.textContent = ranked.length
+        ? "Showing the " + Math.min(ranked.length, 10) + " closest of " + ranked.length + " matching case records (of " + data.cases.length + "), best first."
+        : "No case record shares these facts. Try fewer or other facts.";
+      region.focus();
+    });
+    form.addEventListener("reset", function () {
+      list.textContent = "";
+      status.textContent = "Enter what you know, then choose \u201cFind similar cases\u201d.";
+    });
+  }
+
+  if (typeof window.document$ !== "undefined" && window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(setUp);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
+/* ==== end similar-cases ==== */

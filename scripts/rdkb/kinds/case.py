@@ -497,6 +497,7 @@ def pages(ctx: Context) -> list[PagePlan]:
     out += [case_page(c) for c in v.cases]
     ledger = ctx.view(literature.ACCESS)
     case_papers = {p["key"] for p in v.papers}
+    out.append(similar_page(ctx, v, newest))
     out.append(PagePlan("papers/index.md", "papers/index.md.j2", {
         "changed": max(newest, ctx.newest([ledger.rel])), "ledger": ledger, "case_papers": sorted(case_papers)},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
@@ -520,6 +521,33 @@ def pages(ctx: Context) -> list[PagePlan]:
             "access": ledger.by_key.get(p["key"]),
             "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1", inputs=tuple(c.rel for c in p["cases"])))
     return out
+
+
+def similar_page(ctx: Context, v: CasesView, newest: str) -> PagePlan:
+    """"Find similar published cases": the form's choices and, embedded in the page, the cases.json items it ranks
+    (kb.js, "similar cases"), with the short citations of their sources. Nothing is fetched or sent."""
+    refs = ctx.view(reference.KIND)
+    keys = sorted({src["ref"] for o in v.objects for src in (*o["sources"].values(), *(t["source"] for t in o["treatments"] or []))
+                   if isinstance(src, dict) and src.get("ref")} | {o["paper"] for o in v.objects})
+    vocab = ctx.vocab
+    keep = ("id", "paper", "sex", "age_at_onset", "side", "body_regions", "main_complaint", "symptom_locus", "symptom_origin",
+            "duration_at_presentation", "spread_to_walking", "rest_tremor", "parkinsons_disease", "outcome", "treatments_status")
+    # only what the ranking and the results show (the page stays small at thousands of cases)
+    slim = [{**{k: o.get(k) for k in keep},
+             "treatments": [{"agents": t.get("agents", []), "response": t.get("response"),
+                             "source": {"ref": (t.get("source") or {}).get("ref")}} for t in o.get("treatments") or []],
+             "sources": {k: {"ref": src.get("ref")} for k, src in (o.get("sources") or {}).items() if isinstance(src, dict)}}
+            for o in v.objects]
+    data = {"cases": slim, "refs": {k: refs.short(k) for k in keys},
+            "agents": dict(vocab["agents"]), "responses": dict(vocab["responses"]), "regions": dict(vocab["body_regions"]),
+            "outcomes": dict(vocab["outcomes"])}
+    choices = {"sex": sorted({o["sex"] for o in v.objects if o.get("sex")}),
+               "side": sorted({o["side"] for o in v.objects if o.get("side")} | {"left", "right"}),
+               "regions": list(vocab["body_regions"].items()), "agents": list(vocab["agents"].items())}
+    return PagePlan("cases/similar.md", "cases/similar.md.j2", {
+        "n_cases": len(v.cases), "choices": choices, "data_json": script_json(data),
+        "records": [c.rel for c in v.cases], "changed": newest},
+        Nav("Literature", "Find similar cases", "rank the published cases by what you see in your patient"), since="0.8")
 
 
 def _cases_json(ctx: Context) -> list[OutFile]:
@@ -584,7 +612,8 @@ def _csv_fields() -> str:
 
 
 KIND: Kind[CasesView] = Kind(
-    name="case", folder="cases", schema="case.schema.json", check=check, derive=derive, cites=cites, pages=pages, reserved=("index",),
+    name="case", folder="cases", schema="case.schema.json", check=check, derive=derive, cites=cites, pages=pages,
+    reserved=("index", "similar"),
     description="one record per published case",
     exports=(
         Export("cases.json", "JSON array", "case",

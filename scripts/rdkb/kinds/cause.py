@@ -1,17 +1,18 @@
 """The cause kind: one record per proposed cause the review weighs (causes/<id>.yaml).
 
-Pages: the causes overview, one page per cause, the hallmark matrix, the diagnostic-tests table and the
-differential work-up (one row per alternative cause: the signs that separate it, the tests that check it).
+Pages: the causes overview, one page per cause, the hallmark matrix, the diagnostic-tests table, the
+differential work-up (one row per alternative cause: the signs that separate it, the tests that check it) and the
+work-up by sign (each bedside sign or history feature, with the causes it supports or argues against).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from rdkb.kinds import reference
+from rdkb.kinds import excerpt, reference
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
-from rdkb.model import Dataset, Record
+from rdkb.model import Dataset, Issue, Record
 
 HALLMARKS = [
     ("running-specific", "Specific to running"),
@@ -86,6 +87,7 @@ class Sign:
     hallmark: str = ""  # hallmark key, "" for a record's own separating sign
     shared_with: tuple[str, ...] = ()  # names of the diagnosis cause(s) that fit the same hallmark: it does not separate them
     quote: str = ""  # the review's words, for a record's own separating sign (checked by make check, E601)
+    cite: int = 0  # the number of its source in the page's source list (compact citations), 0 before numbering
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class WorkupTestUse:
     purpose: str
     timing: str
     source: dict[str, Any]
+    cite: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,31 @@ class Workup:
     diagnoses: tuple[WorkupRow, ...]  # the cause(s) rated DIAGNOSIS_RATING
     alternatives: tuple[WorkupRow, ...]  # every other cause, one row each, in the review's order
     shared_tests: tuple[SharedTest, ...]  # tests that check more than one cause (by name)
+    sources: tuple[dict[str, Any], ...] = ()  # every distinct source the page cites, numbered from 1 in order of use
+
+
+def _source_key(src: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(src.get("ref", "")), str(src.get("locator", "")), str(src.get("via", "")))
+
+
+def _numbered(workup_rows: tuple[WorkupRow, ...]) -> tuple[tuple[WorkupRow, ...], list[dict[str, Any]]]:
+    """Each sign and test use gets the number of its source (a distinct ref + locator + via), in order of first use."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    sources: list[dict[str, Any]] = []
+
+    def n(src: dict[str, Any]) -> int:
+        key = _source_key(src)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            sources.append(src)
+        return numbers[key]
+
+    out = []
+    for r in workup_rows:
+        signs = tuple(replace(s, cite=n(s.source)) for s in r.signs)
+        tests = tuple(WorkupTest(t.name, tuple(replace(u, cite=n(u.source)) for u in t.uses)) for t in r.tests)
+        out.append(replace(r, signs=signs, tests=tests))
+    return tuple(out), sources
 
 
 def name_key(name: str) -> str:
@@ -162,8 +190,165 @@ def workup(causes: list[dict[str, Any]]) -> Workup:
     for c in causes:
         for t in rows[c["id"]].tests:
             shared.setdefault(name_key(t.name), (t.name, []))[1].append((c["id"], c["name"]))
-    return Workup(tuple(rows[c["id"]] for c in diagnoses), tuple(rows[c["id"]] for c in causes if c["id"] not in diagnosis_ids),
-                  tuple(SharedTest(name, tuple(cs)) for name, cs in shared.values() if len(cs) > 1))
+    numbered, sources = _numbered(tuple(rows[c["id"]] for c in diagnoses)
+                                  + tuple(rows[c["id"]] for c in causes if c["id"] not in diagnosis_ids))
+    return Workup(numbered[:len(diagnoses)], numbered[len(diagnoses):],
+                  tuple(SharedTest(name, tuple(cs)) for name, cs in shared.values() if len(cs) > 1), tuple(sources))
+
+
+# ---------------------------------------------------------------- the standard differential, from sources
+
+@dataclass(frozen=True)
+class Evidence:
+    """One published statement: the source (bib key and place) and its exact words (checked by make check)."""
+
+    ref: str
+    locator: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class DifferentialItem:
+    """A condition a neurologist would consider beside the review's causes, as a published report names it."""
+
+    id: str
+    name: str
+    summary: str  # the project's words, keeping the source's certainty
+    evidence: tuple[Evidence, ...]
+
+
+# Only what a work in the excerpt store says, quoted exactly: make check verifies every quote (check() below, with
+# the same matcher as every record's quotes). Items a clinician would expect that no stored source supports are left
+# out (dopa-responsive dystonia and a levodopa trial, DaT-SPECT, Wilson's disease, functional movement disorder,
+# exercise-associated cramp, a video of the leg while running): add them here only with a quote from a stored work.
+STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
+    DifferentialItem(
+        "parkinsonism", "Parkinson's disease or a Parkinson-plus syndrome",
+        "In adults with leg dystonia (not runners only), the dystonia has been reported as an early sign of Parkinson's "
+        "disease or a Parkinson-plus syndrome; in one cohort, a response of the leg dystonia to levodopa was associated with "
+        "later Parkinson's disease.",
+        (Evidence("chang2013", "abstract, Background",
+                  "Adult-onset primary lower limb dystonia (AOPLLD) has been reported as an early sign of Parkinson’s disease "
+                  "(PD) or Parkinson-plus syndrome in case series."),
+         Evidence("chang2013", "abstract, Conclusion",
+                  "In patients with AOPLLD, leg dystonia with levodopa response is associated with the future development of PD."))),
+    DifferentialItem(
+        "genetic-dystonia", "Genetic dystonias (DYT1)",
+        "Reports of adult-onset foot and leg dystonia compare it with DYT1 dystonia, which typically begins in childhood; "
+        "one series found a positive DYT1 test in one of five patients tested, without a family history.",
+        (Evidence("schneider2006", "abstract",
+                  "One of five tested for DYT1 was positive, in the absence of a family history."),
+         Evidence("wu2006", "abstract",
+                  "Our patients differed from the typical childhood-onset leg dystonia, such as the DYT1 dystonia, in that there "
+                  "was no family history of dystonia and the leg dystonia remained focal without spreading to other body parts."))),
+    DifferentialItem(
+        "compartment-syndrome-tested", "Chronic exertional compartment syndrome",
+        "In one published runner, compartment pressure testing suggested chronic exertional compartment syndrome; "
+        "compartment release did not help, and a dystonia was considered later (see also the review's own reasoning on "
+        "the compartment syndrome cause page).",
+        (Evidence("mdsabstracts-p28730", "abstract",
+                  "Sports medicine performed compartment pressure testing and suggested chronic exertional lateral compartment "
+                  "syndrome. She underwent lateral and empiric anterior compartment release surgery, which was ineffective."),)),
+    DifferentialItem(
+        "radiculopathy", "Lumbar radiculopathy",
+        "In the same runner, imaging and EMG pointed to an L5 radiculopathy; surgery for it did not help either, before "
+        "a dystonia was considered.",
+        (Evidence("mdsabstracts-p28730", "abstract",
+                  "Lumbar spine MRI showed bilateral L5-S1 stenosis; EMG indicated left L5 radiculopathy. Patient then underwent "
+                  "laminotomy, which was also ineffective."),)),
+)
+NOT_SUPPORTED = ("dopa-responsive dystonia and a levodopa trial", "DaT-SPECT", "Wilson's disease", "functional movement disorder",
+                 "exercise-associated cramp", "a video of the leg while running")
+SOURCE_FILE = "scripts/rdkb/kinds/cause.py"
+
+
+def check(ds: Dataset) -> list[Issue]:
+    """Every quote of the standard differential is the exact text of its work in the excerpt store (E601/E602)."""
+    excerpts, prints = excerpt.store(ds)
+    issues: list[Issue] = []
+    for item in STANDARD_DIFFERENTIAL:
+        for ev in item.evidence:
+            where = f"STANDARD_DIFFERENTIAL[{item.id}] {ev.ref}"
+            if ev.ref in prints:
+                ok = excerpt.ngram_match(ev.quote, prints[ev.ref])[0]
+            elif ev.ref in excerpts:
+                ok = excerpt.excerpt_match(ev.quote, excerpts[ev.ref])[0]
+            else:
+                if ev.ref in ds.references and not ds.bib_refused:
+                    issues.append(excerpt.E602.at(SOURCE_FILE, 1, f"{where}: no verbatim text of {ev.ref} in {excerpt.FOLDER}/"))
+                continue
+            if not ok:
+                issues.append(excerpt.E601.at(SOURCE_FILE, 1, f"{where}: quote not found in the stored text of {ev.ref}"))
+    return issues
+
+
+# ---------------------------------------------------------------- the work-up by sign
+
+@dataclass(frozen=True)
+class SignCause:
+    """One cause a sign bears on: its reasoning and source come from the cause record (hallmark or separating sign)."""
+
+    id: str
+    name: str
+    rating_label: str
+    reasoning: str
+    source: dict[str, Any]
+    quote: str = ""
+    cite: int = 0
+
+
+@dataclass(frozen=True)
+class SignEntry:
+    """A bedside sign or history feature and the causes it supports or argues against, in the review's order."""
+
+    id: str  # anchor: the hallmark key, or "sign-<n>" for a record's own separating sign
+    feature: str
+    supports: tuple[SignCause, ...]
+    against: tuple[SignCause, ...]
+    hallmark: bool  # one of the review's eight hallmark features (else a cause record's own separating sign)
+
+
+@dataclass(frozen=True)
+class BySign:
+    signs: tuple[SignEntry, ...]
+    sources: tuple[dict[str, Any], ...]  # numbered from 1, in order of first use
+    causes_linked: tuple[str, ...]  # ids of the causes the page names, in the review's order
+
+
+def by_sign(causes: list[dict[str, Any]]) -> BySign:
+    """Every hallmark feature (a cause "explains" it: supports; "contradicts": argues against) and every separating
+    sign of the records (effect supports / contradicts), with the causes it bears on. Nothing but the records."""
+    numbers: dict[tuple[str, str, str], int] = {}
+    sources: list[dict[str, Any]] = []
+
+    def entry(c: dict[str, Any], reasoning: str, src: dict[str, Any] | None, quote: str = "") -> SignCause:
+        src = src or {}
+        key = _source_key(src)
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            sources.append(src)
+        return SignCause(c["id"], c["name"], c["rating_label"], reasoning, src, quote, numbers[key])
+
+    out: list[SignEntry] = []
+    for key, title in HALLMARKS:
+        sup: list[SignCause] = []
+        ag: list[SignCause] = []
+        for c in causes:
+            m = next((m for m in c["hallmarks"] if m["key"] == key), None)
+            if m is None or m["effect"] not in ("explains", "contradicts"):
+                continue
+            (sup if m["effect"] == "explains" else ag).append(entry(c, m["reasoning"], m["source"]))
+        if sup or ag:
+            out.append(SignEntry(key, title, tuple(sup), tuple(ag), True))
+    own: dict[str, tuple[list[SignCause], list[SignCause]]] = {}
+    for c in causes:
+        for s in c["separating_signs"]:
+            sup, ag = own.setdefault(s["sign"], ([], []))
+            (sup if s["effect"] == "supports" else ag).append(entry(c, s["reasoning"], s["source"], s.get("quote", "")))
+    for i, (feature, (sup, ag)) in enumerate(own.items(), 1):
+        out.append(SignEntry(f"sign-{i}", feature, tuple(sup), tuple(ag), False))
+    linked = {sc.id for e in out for sc in (*e.supports, *e.against)}
+    return BySign(tuple(out), tuple(sources), tuple(c["id"] for c in causes if c["id"] in linked))
 
 
 @dataclass(frozen=True)
@@ -171,6 +356,7 @@ class CausesView:
     causes: tuple[dict[str, Any], ...]  # sorted by the review's order
     cited: dict[str, tuple[str, ...]]  # cause id -> every bib key its record cites
     workup: Workup
+    by_sign: BySign
 
 
 def derive(ds: Dataset, views: Views) -> CausesView:
@@ -178,11 +364,13 @@ def derive(ds: Dataset, views: Views) -> CausesView:
     causes = cause_views(recs)
     by_id = {r.id: r for r in recs}
     return CausesView(tuple(causes), {c["id"]: tuple(sorted(set(c["citations"]) | reference.cited_key_set(by_id[c["id"]].data)))
-                                      for c in causes}, workup(causes))
+                                      for c in causes}, workup(causes), by_sign(causes))
 
 
 def cites(v: CausesView) -> list[Citation]:
-    return [(key, f"causes/{c['id']}.md", f"Cause: {c['name']}") for c in v.causes for key in v.cited[c["id"]]]
+    out = [(key, f"causes/{c['id']}.md", f"Cause: {c['name']}") for c in v.causes for key in v.cited[c["id"]]]
+    out += sorted({(ev.ref, "causes/workup.md", "Differential work-up") for item in STANDARD_DIFFERENTIAL for ev in item.evidence})
+    return out
 
 
 def pages(ctx: Context) -> list[PagePlan]:
@@ -200,9 +388,14 @@ def pages(ctx: Context) -> list[PagePlan]:
                  Nav("Causes", "Hallmark matrix", "which cause explains which feature of the syndrome"), since="0.2"),
         PagePlan("causes/tests.md", "causes/tests.md.j2", {"causes": causes, "records": rels, "changed": newest},
                  Nav("Causes", "Diagnostic tests", "what each test rules in or out, and when to do it"), since="0.2"),
-        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "records": rels, "changed": newest},
+        PagePlan("causes/workup.md", "causes/workup.md.j2", {"workup": v.workup, "differential": [
+            d for d in STANDARD_DIFFERENTIAL if all(ev.ref in ctx.view(reference.KIND).by_key for ev in d.evidence)],
+                                                             "records": rels, "changed": newest},
                  Nav("Causes", "Differential work-up", "each alternative cause, the signs that separate it and the tests that check it"),
                  since="0.6"),
+        PagePlan("causes/by-sign.md", "causes/by-sign.md.j2", {"by_sign": v.by_sign, "records": rels, "changed": newest},
+                 Nav("Causes", "Work-up by sign", "start from what you see: each sign and the causes it supports or argues against"),
+                 since="0.8"),
     ]
     out += [PagePlan(f"causes/{c['id']}.md", "causes/cause.md.j2", {"c": c, "changed": ctx.changed.get(c["rel"], "")}, since="0.2")
             for c in causes]
@@ -219,8 +412,8 @@ def _json(ctx: Context) -> list[OutFile]:
 
 
 KIND: Kind[CausesView] = Kind(
-    name="cause", folder="causes", schema="cause.schema.json", derive=derive, cites=cites, pages=pages,
-    reserved=("index", "hallmarks", "tests", "workup"),
+    name="cause", folder="causes", schema="cause.schema.json", check=check, derive=derive, cites=cites, pages=pages,
+    reserved=("index", "hallmarks", "tests", "workup", "by-sign"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",
                     "id, name, category, rating, summary, review_wording (the review's own verdict words), hallmarks (key -> explains/contradicts/not-addressed), citations",

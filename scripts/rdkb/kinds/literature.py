@@ -8,6 +8,7 @@ relation with its reason; figures that count patients across reports show a rang
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rdkb.clock import today
+from rdkb.kinds import reference
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
 from rdkb.rules import declare
@@ -179,11 +181,27 @@ def derive(ds: Dataset, views: Views) -> LiteratureView:
                           str(proto.data.get("date_of_search", "")) if proto else "", rels)
 
 
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def candidate_year(ctx: Context, c: dict[str, Any]) -> int | None:
+    """A screened report's year: its bib entry's, else the first year its own citation text states; None if neither."""
+    item = ctx.view(reference.KIND).by_key.get(str(c.get("key", "")))
+    if item is not None:
+        year = str(item["ref"].get("year") or "")
+        return int(year[:4]) if year[:4].isdigit() else None
+    m = _YEAR.search(str(c.get("citation") or ""))
+    return int(m.group(1)) if m else None
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     if not v.protocol:
         return []
-    groups = {d: [c for c in v.candidates if c["decision"] == d] for d in ("include", "background", "exclude")}
+    dated = [{**c, "year": candidate_year(ctx, c)} for c in v.candidates]
+    # newest first; undated last (stable: the file's order breaks ties)
+    dated.sort(key=lambda c: (c["year"] is None, -(c["year"] or 0)))
+    groups = {d: [c for c in dated if c["decision"] == d] for d in ("include", "background", "exclude")}
     return [PagePlan("literature/index.md", "literature/index.md.j2", {
         "p": v.protocol, "flow": v.flow, "groups": groups, "overlaps": list(v.overlaps), "exclusions": EXCLUSIONS,
         "access": ctx.view(ACCESS),

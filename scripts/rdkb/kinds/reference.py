@@ -296,6 +296,15 @@ def surname(name: str) -> str:
     return name.split()[-1] if name.split() else name
 
 
+def shorten(title: str, width: int) -> str:
+    """A title cut at a word boundary (never mid-word) to at most `width` characters plus an ellipsis."""
+    title = " ".join(title.split())
+    if len(title) <= width:
+        return title
+    cut = title[:width + 1].rsplit(" ", 1)[0] if " " in title[:width + 1] else title[:width]
+    return cut.rstrip(" ,;:.-(") + "…"
+
+
 def short_citation(ref: Reference | None, key: str) -> str:
     """'Wu & Jankovic 2006' / 'Katz et al. 2013' from the (decoded) BibTeX entry."""
     if ref is None:
@@ -304,7 +313,7 @@ def short_citation(ref: Reference | None, key: str) -> str:
     year = ref.get("year") or "year not stated"
     if not authors:
         title = ref.get("title") or ref.get("booktitle") or ref.get("organization") or ref.get("howpublished") or key
-        return f"{title[:40].rstrip()}{'…' if len(title) > 40 else ''} ({year})"
+        return f"{shorten(title, 40)} ({year})"
     names = [surname(a) for a in authors]
     if len(names) == 1:
         who = names[0]

@@ -52,6 +52,13 @@ class SeriesView:
     by_agent: dict[str, tuple[tuple[dict[str, Any], dict[str, Any]], ...]]  # agent -> ((series, treatment), ...)
 
 
+def _year(refs: reference.ReferencesView, key: str) -> int | None:
+    """The publication year of a work, from its bib entry; None when the entry states none."""
+    item = refs.by_key.get(key)
+    year = str(item["ref"].get("year") or "") if item else ""
+    return int(year[:4]) if year[:4].isdigit() else None
+
+
 def derive(ds: Dataset, views: Views) -> SeriesView:
     refs = views.view(reference.KIND)
     out = []
@@ -64,8 +71,9 @@ def derive(ds: Dataset, views: Views) -> SeriesView:
                     "patients_fact": d.get("patients", {}), "runners_fact": d.get("runners", {}),
                     "setting": d.get("setting", {}), "period": d.get("period", {}),
                     "facts": list(d.get("facts", [])), "treatments": list(d.get("treatments", [])), "cases": case_ids,
-                    "notes": d.get("notes", ""), "cited": sorted(reference.cited_key_set(d))})
-    out.sort(key=lambda s: (s["paper_label"].lower(), s["id"]))
+                    "notes": d.get("notes", ""), "cited": sorted(reference.cited_key_set(d)), "year": _year(refs, d["paper"])})
+    # newest first, undated last (then by citation): the series index and "Since the review" list them in this order
+    out.sort(key=lambda s: (s["year"] is None, -(s["year"] or 0), s["paper_label"].lower(), s["id"]))
     by_paper: dict[str, list[dict[str, Any]]] = {}
     by_agent: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for s in out:
@@ -80,14 +88,35 @@ def cites(v: SeriesView) -> list[Citation]:
     return [(k, f"series/{s['id']}.md", f"Series: {s['paper_label']}") for s in v.series for k in s["cited"]]
 
 
+def _series_for_pages(ctx: Context) -> list[dict[str, Any]]:
+    """Each series with its year and its case records: those that name it (`series:`), and those of its paper when
+    the paper has this one series (a case record of that paper is then a patient of this cohort)."""
+    v = ctx.view(KIND)
+    # The case view is derived after this kind (the case module imports this one): read it by name.
+    cases = getattr(ctx.views.get("case"), "cases", ())
+    out = []
+    for s in v.series:
+        only = len(v.by_paper.get(s["paper"], ())) == 1
+        mine = [c for c in cases if c.record.data.get("series") == s["id"]
+                or (only and c.paper == s["paper"] and not c.record.data.get("series"))]
+        item = ctx.view(reference.KIND).by_key.get(s["paper"])
+        title = " ".join(str(item["ref"].get("title") or "").split()) if item else ""
+        # a work cited by a shortened title (no author) is headed by its full title, never a cut one
+        heading = f"{title} ({s['year'] or 'year not stated'})" if title and "…" in s["paper_label"] else s["paper_label"]
+        out.append({**s, "case_ids": sorted(c.id for c in mine), "case_rows": sorted(mine, key=lambda c: c.id),
+                    "heading": heading})
+    return out
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     rels = [s["rel"] for s in v.series]
-    out = [PagePlan("series/index.md", "series/index.md.j2", {"series": list(v.series), "records": rels, "changed": ctx.newest(rels)},
+    shown = _series_for_pages(ctx)
+    out = [PagePlan("series/index.md", "series/index.md.j2", {"series": shown, "records": rels, "changed": ctx.newest(rels)},
                     Nav("Literature", "Series", "each publication's cohort, with the figures it states for the series as a whole"),
                     since="0.5")]
     out += [PagePlan(f"series/{s['id']}.md", "series/series.md.j2", {"s": s, "changed": ctx.changed.get(s["rel"], "")}, since="0.5")
-            for s in v.series]
+            for s in shown]
     return out
 
 

@@ -148,6 +148,11 @@ def title_aliases(name: str, spellings: tuple[str, ...] | list[str]) -> list[str
     return list(by_lower.values())
 
 
+def _chart(ctx: Context, file: str) -> Any:
+    """A chart of the charts view (derived after this kind, read by name: the charts module imports this one)."""
+    return {c["file"]: c for c in getattr(ctx.views.get("charts"), "charts", ())}.get(file)
+
+
 def pages(ctx: Context) -> list[PagePlan]:
     v = ctx.view(KIND)
     cases = ctx.view(case.KIND).cases
@@ -155,9 +160,11 @@ def pages(ctx: Context) -> list[PagePlan]:
     trel = ttab.get("rel", "")
     out = [
         PagePlan("complaints.md", "complaints.md.j2", {"table": ctab, "rows": list(v.complaint_rows),
+                                                       "chart": _chart(ctx, "charts/complaint-regions.svg"),
                                                        "changed": ctx.changed.get(ctab.get("rel", ""), "")},
                  Nav("Literature", "Complaints", "the review's complaint rows", "Main complaints"), since="0.1"),
         PagePlan("treatments.md", "treatments.md.j2", {"table": ttab, "rows": list(v.treatment_rows),
+                                                       "chart": _chart(ctx, "charts/responses-by-agent.svg"),
                                                        "response_names": list(ctx.vocab["responses"].values()),
                                                        "case_treatments": [(c, t) for c in cases for t in c.treatments],
                                                        "series_rows": [(s, t) for s in ctx.view(series.KIND).series

@@ -30,7 +30,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
-    "0.8": "Evidence synthesis, open contributions and data",
+    "0.8": "Evidence synthesis, clinician experience, open contributions and data",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -38,14 +38,13 @@ CHANGES = {
             "sortable, filterable tables with shareable filtered views; hostile-input rules for contributors."],
     "0.2": ["Proposed causes, the runner survey, a claims check of the review's figures, errata, clinical pages and a printable "
             "executive summary."],
-    "0.3": ["HPO-coded phenotypes on every case and complaint row (checked offline: rules E401, E402)."],
+    "0.3": ["HPO-coded phenotypes on every case and complaint row (checked offline)."],
     "0.4": ["The navigation, the home page's sections, this list of downloads and this changelog are generated from what the "
-            "build writes. cases.csv now has every fact of the field table, in its order. E009 is split into E009-E013 (empty file, "
-            "not a mapping, several documents, too deep, complex key).",
+            "build writes. cases.csv now has every fact of the field table, in its order.",
             "Security: CSV cells that could run as spreadsheet formulas are neutralised with a leading '; page titles are "
             "plain text; the summary PDF no longer links to the print server and is byte-identical across rebuilds."],
-    "0.5": ["Every quote is checked against the cited work's published text (references_cache/, with "
-            "linkml-reference-validator; the review by a fingerprint of its word runs); sources can say through which work a "
+    "0.5": ["Every quote is checked against the cited work's published text (the review by a fingerprint of its word "
+            "runs); sources can say through which work a "
             "fact was read ('as reported by'); each reference states its access level; claims can depend on coding. "
             "Living review: a documented literature search (protocol, every screened report, the flow), series records "
             "for each publication's cohort, case records for individually described patients since the review, and "
@@ -53,7 +52,7 @@ CHANGES = {
     "0.6": ["Print for your doctor: a one-page patient handout with space for the runner's own history, and a two-page "
             "clinician summary (figures with denominators, red flags, differential and work-up, treatment responses kept in "
             "their units, full citations), each printed to PDF; the PDFs link to the published site when its address is set "
-            "(site_url in mkdocs.yml, or RDKB_SITE_URL) and otherwise say that it is not configured; the printed executive "
+            "and otherwise say that it is not configured; the printed executive "
             "summary no longer lists record files.",
             "A differential work-up page derived from the cause records: the review's leading candidate as the diagnosis being "
             "confirmed, one row per alternative cause with the signs that separate it, the tests that check it and its rating "
@@ -62,16 +61,11 @@ CHANGES = {
             "not-reported count, age and duration distributions, and drugs with their responses, recomputed for the rows shown. "
             "cases.json: each case gains treatments_status (reported / absent / not_reported).",
             "Errata: a summary table, most clinically relevant first; each erratum has a title and the project's assessment of its "
-            "clinical relevance; quotes are located by the sections of the published pages, not by line numbers (rule E604).",
+            "clinical relevance; quotes are located by the sections of the published pages, not by line numbers.",
             "Speed at scale: the search index holds each case page's title and key facts only (tables, case lists and footers are "
-            "left out), so it stays small at any size; make check parses on every core, builds line maps only for messages, and "
-            "replays its last result when nothing it reads has changed; make serve re-renders only the pages of edited cases."],
-    "0.7": ["make check over unchanged records replays its last result from the files' sizes and dates (as git does) "
-            "without reading them or loading any parser: well under a second at 10,000 cases. make serve shows an edited "
-            "page as soon as its Markdown is written, before MkDocs' rebuild of the whole site, which still follows, and stays "
-            "responsive while its full pass over every record runs in the background.",
-            "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
-            "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+            "left out), so it stays small at any size; checking and previewing records stays fast at thousands of cases."],
+    "0.7": ["Checking unchanged records takes well under a second at 10,000 cases, and the live preview shows an edited "
+            "page as soon as it is written; a full check of every record is about a third faster."],
     "0.8": ["Evidence synthesis: clinical questions are records (questions/), and one synthesis answers each with every "
             "evidence level side by side in its own unit and group (case records with the number not reported, each "
             "series as its report states it and labelled runners, non-runners or mixed, the review and its survey); every "
@@ -79,11 +73,11 @@ CHANGES = {
             "Treatments are regimens: an outcome of treatments given together shows all of them, a planned regimen is "
             "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
             "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
-            "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803.",
+            "Each cause's verdict says whether it is the review's or the project's judgement.",
             "Case records hold what sources say in their own words (onset in the source's words, tremor type, running after "
             "onset, non-motor signs, Parkinson's onset group, 'leg' without a region) and name the same patient in another "
-            "report (same_patient_as, with the evidence and 'same' or 'possibly the same'; rule E209); an access ledger says "
-            "what was read of each paper, where, when and at what level (Papers and Literature pages; rule E703); table cells are "
+            "report (same_patient_as, with the evidence and 'same' or 'possibly the same'); an access ledger says "
+            "what was read of each paper, where, when and at what level (Papers and Literature pages); table cells are "
             "quoted with their row and column; a second, independent search pass with its screeners and their agreement.",
             "Open data (release 0.8.0): code under MIT (LICENSE), records and downloads under CC BY 4.0 (LICENSE-DATA; quoted "
             "third-party text keeps its terms), CITATION.cff, .zenodo.json, CHANGELOG.md and make release (a reproducible archive "
@@ -91,7 +85,12 @@ CHANGES = {
             "(not_reported / not_applicable) and one boolean convention (true / false) across the CSVs; CSL-JSON, RIS with "
             "DO and AN (PMID), and a .bib with standard entry types; phenopackets valid under phenopacket-tools' rules (schema "
             "2.0.2, resources with iriPrefix, one feature per HPO term, regimenStatus, procedures, no disease code for runner's "
-            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; make site-zensical."],
+            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; make site-zensical.",
+            "Clinician experience: charts whose legend entries each have their own colour and pattern ('not reported' grey), "
+            "readable on a phone and in the dark scheme; on a phone, wide tables become one card per row; a work-up by sign; "
+            "compact citations and a sourced standard differential on the work-up; series pages list their case records; "
+            "reports sorted newest first with their year; whole-word row search; search weighted by page purpose; the "
+            "executive summary prints on one page; find similar published cases; no build or developer notes on the pages."],
 }
 
 

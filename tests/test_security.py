@@ -114,9 +114,66 @@ def a_raw_html_in_content(kb):
     return "content/evil.md", "E501"
 
 
+# ---------------------------------------------------------------- round 2 (issue 25): the new surface
+
+def a_front_matter_closed_with_dots(kb):  # defect 1: YAML escapes hid '<' from E501; the title reached <title> raw
+    (kb.content / "evil.md").write_text('---\nnav_title: Evil\ntitle: "\\x3c/title\\x3e\\x3cscript\\x3ealert(1)\\x3c/script\\x3e"\n'
+                                        'description: "\\x3cscript\\x3ealert(2)\\x3c/script\\x3e"\n...\n\n# Evil\n\nText.\n',
+                                        encoding="utf-8")
+    return "content/evil.md", "E502"
+
+
+def a_second_front_matter_block(kb):  # defect 1: a second '---' block became MkDocs' own front matter
+    (kb.content / "evil.md").write_text('---\nnav_title: Evil\n---\n\n---\ntitle: "\\x3cscript\\x3ealert(1)\\x3c/script\\x3e"\n'
+                                        '---\n\n# Evil\n\nText.\n', encoding="utf-8")
+    return "content/evil.md", "E502"
+
+
+def a_front_matter_key_outside_the_allowlist(kb):  # defect 1: only nav_title and description
+    (kb.content / "evil.md").write_text("---\nnav_title: Evil\ntemplate: ../../etc/passwd\n---\n\n# Evil\n\nText.\n",
+                                        encoding="utf-8")
+    return "content/evil.md", "E502"
+
+
+def a_link_definition_in_a_blockquote(kb):  # defect 6
+    (kb.content / "evil.md").write_text("# Evil\n\n> [x]: javascript:alert(1)\n>\n> [click][x]\n", encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+def a_link_definition_in_a_list_item(kb):  # defect 6
+    (kb.content / "evil.md").write_text("# Evil\n\n- item\n\n    [x]: javascript:alert(1)\n\n    [click][x]\n", encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+def a_control_byte_before_javascript(kb):  # defect 6: browsers drop the byte and run the script
+    (kb.content / "evil.md").write_text("# Evil\n\n[click](\x01javascript:alert(1))\n", encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+def a_attribute_list_behind_escaped_backticks(kb):  # defect 6
+    (kb.content / "evil.md").write_text('# Evil\n\nSee \\`[this](https://example.org){: onclick="alert(1)"}\\` here.\n',
+                                        encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+def a_deeply_nested_brackets(kb):  # defect 11 (Python-Markdown is quadratic in the depth: 85 s for 40 KB)
+    (kb.content / "evil.md").write_text("# Evil\n\n" + ("[" * 40 + "x" + "](y)" * 40 + "\n") * 200, encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+def a_deeply_nested_emphasis(kb):  # defect 13: a 47-line traceback
+    (kb.content / "evil.md").write_text("# Evil\n\n" + "*_" * 3000 + "x" + "_*" * 3000 + "\n", encoding="utf-8")
+    return "content/evil.md", "E501"
+
+
+ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
+          a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
+          a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis]
+
+
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
            a_content_overwrites_generated_page, a_non_utf8_content, a_missing_drug_table, a_file_name_with_newline,
-           a_huge_bib_title, a_latex_macro_bomb, a_raw_html_in_content]
+           a_huge_bib_title, a_latex_macro_bomb, a_raw_html_in_content, *ROUND2]
 
 
 @pytest.mark.parametrize("attack", REFUSED, ids=lambda f: f.__name__[2:])

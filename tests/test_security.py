@@ -166,9 +166,28 @@ def a_deeply_nested_emphasis(kb):  # defect 13: a 47-line traceback
     return "content/evil.md", "E501"
 
 
+def a_symlinked_template_asset(kb):  # defect 2: published /etc/passwd and /proc/self/environ
+    (kb.templates / "assets" / "passwd.css").symlink_to("/etc/passwd")
+    return "site_templates/assets/passwd.css", "E014"
+
+
+def a_symlinked_template(kb):  # defect 2: a linked template pulled an outside file into a page
+    outside = kb.root.parent / "outside.md.j2"
+    outside.write_text("secret\n", encoding="utf-8")
+    (kb.templates / "papers" / "paper.md.j2").unlink()
+    (kb.templates / "papers" / "paper.md.j2").symlink_to(outside)
+    return "site_templates/papers/paper.md.j2", "E014"
+
+
+def a_symlinked_template_folder(kb):  # defect 2: a linked folder is reported, never entered
+    (kb.templates / "extra").symlink_to("/etc")
+    return "site_templates/extra", "E014"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
-          a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis]
+          a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
+          a_symlinked_template_asset, a_symlinked_template, a_symlinked_template_folder]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
@@ -264,6 +283,18 @@ def test_writer_refuses_paths_outside_the_docs_folder(tmp_path):
     for bad in ("../x.md", "/etc/x", "a/../../x", "data/references/../../../tmp/PWNED.bib", "a\nb.md"):
         with pytest.raises(ValueError):
             w.text(bad, "x")
+    w.discard()
+
+
+def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014
+    from rdkb.pipeline.render import Writer
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "kb.css").symlink_to("/etc/passwd")
+    w = Writer(tmp_path / "docs")
+    with pytest.raises(OSError):
+        w.copy("assets/kb.css", tmp_path / "assets" / "kb.css")
+    assert not (w.stage / "assets" / "kb.css").exists()
     w.discard()
 
 

@@ -184,10 +184,48 @@ def a_symlinked_template_folder(kb):  # defect 2: a linked folder is reported, n
     return "site_templates/extra", "E014"
 
 
+def _excerpt(kb, name: str, reference_id: str, bibkey: str, text: str = "Some invented text.") -> None:
+    (kb.root / "references_cache" / name).write_text(f"---\nreference_id: {reference_id}\ncontent_type: abstract_only\n"
+                                                     f"bibkey: {bibkey}\n---\n\n# X\n\n## Content\n\n{text}\n", encoding="utf-8")
+
+
+def a_excerpt_reference_id_url_not_stored(kb):  # defect 3: the validator fetched the URL into references_cache/
+    _excerpt(kb, "PMID_1.md", "url:https://127.0.0.1:9/quote", "wu2006")
+    return "references_cache/PMID_1.md", "E603"
+
+
+def a_excerpt_reference_id_local_file(kb):  # defect 4: file:/any/path was read and copied into the repository
+    _excerpt(kb, "file__etc_hostname.md", "file:/etc/hostname", "wu2006")
+    return "references_cache/file__etc_hostname.md", "E603"
+
+
+def a_excerpt_reference_id_not_its_bib_entry(kb):  # defect 3: the id must be the entry's PMID/DOI
+    _excerpt(kb, "PMID_99999999.md", "PMID:99999999", "katz2013")
+    return "references_cache/PMID_99999999.md", "E603"
+
+
+def a_second_excerpt_for_a_bib_key(kb):  # defect 10: it silently replaced the real abstract
+    _excerpt(kb, "DOI_10.2519_jospt.2012.3892.md", "DOI:10.2519/jospt.2012.3892", "mcclinton2012", "A 99-year-old woman.")
+    return "references_cache/DOI_10.2519_jospt.2012.3892.md", "E603"
+
+
+def a_second_fingerprint_for_the_review(kb):  # defect 7: a new .ngrams file claiming a bib key made any quote verbatim
+    src = (kb.root / "references_cache" / "davis2015review.ngrams").read_text(encoding="utf-8")
+    (kb.root / "references_cache" / "zz-fake.ngrams").write_text(src.split("\n# about")[0] + "\n0123abcd\n", encoding="utf-8")
+    return "references_cache/zz-fake.ngrams", "E603"
+
+
+def a_non_utf8_excerpt(kb):  # defect 13: an 'internal error' with no file or line
+    (kb.root / "references_cache" / "PMID_1.md").write_bytes(b"---\nreference_id: PMID:1\nbibkey: wu2006\n---\n\xff\xfe\n")
+    return "references_cache/PMID_1.md", "E001"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
-          a_symlinked_template_asset, a_symlinked_template, a_symlinked_template_folder]
+          a_symlinked_template_asset, a_symlinked_template, a_symlinked_template_folder,
+          a_excerpt_reference_id_url_not_stored, a_excerpt_reference_id_local_file, a_excerpt_reference_id_not_its_bib_entry,
+          a_second_excerpt_for_a_bib_key, a_second_fingerprint_for_the_review, a_non_utf8_excerpt]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
@@ -284,6 +322,33 @@ def test_writer_refuses_paths_outside_the_docs_folder(tmp_path):
         with pytest.raises(ValueError):
             w.text(bad, "x")
     w.discard()
+
+
+def test_quote_checks_touch_no_network_and_no_file(kb, monkeypatch):  # defects 3, 4: the store is read-only in a check
+    import socket
+
+    from rdkb.kinds.excerpt import Excerpt, excerpt_match
+
+    def no_network(*a, **k):
+        raise AssertionError("the quote check opened a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    empty = kb.root / "empty-store"
+    empty.mkdir()
+    for rid in ("url:https://127.0.0.1:9/x", "file:/etc/hostname", "PMID:1"):
+        ex = Excerpt("k", rid, "references_cache/x.md", "The stored words of the work.", "abstract", "", empty)
+        assert excerpt_match("stored words of the work", ex)[0]
+        assert not excerpt_match("words nobody stored", ex)[0]
+    assert list(empty.iterdir()) == []
+    # and a whole check of a record quoting a work whose excerpt names an unknown URL writes nothing into the store
+    _excerpt(kb, "url_https___127.0.0.1_9_x.md", "url:https://127.0.0.1:9/x", "wu2006")
+    before = sorted(p.name for p in (kb.root / "references_cache").iterdir())
+    t0 = time.perf_counter()
+    proc = rdkb(kb.root, "--quiet-warnings", "check")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert time.perf_counter() - t0 < 30
+    assert sorted(p.name for p in (kb.root / "references_cache").iterdir()) == before
 
 
 def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014

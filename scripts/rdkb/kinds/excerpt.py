@@ -23,7 +23,7 @@ from typing import Any
 from rdkb.kinds.base import Kind
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import Layout
-from rdkb.pipeline.load import E014, parse_yaml_bytes, rel_path
+from rdkb.pipeline.load import E001, E014, parse_yaml_bytes, rel_path
 from rdkb.rules import declare
 
 E601 = declare("E601", "a quote that is not the exact text of the work it cites (the `via` work when there is one)",
@@ -32,11 +32,26 @@ E601 = declare("E601", "a quote that is not the exact text of the work it cites 
 E602 = declare("E602", "a quote whose work has no verbatim text in the excerpt store (references_cache/)",
                "add the published abstract to references_cache/ (see CONTRIBUTING.md, Excerpt store), or drop the quote and "
                "write `transcribed: true`", "cases/E602-no-verbatim-text.yaml")
-E603 = declare("E603", "an excerpt-store file that is malformed or names an unknown bib key",
-               "front matter needs reference_id, content_type and bibkey (a key of bib/references.bib); text after '## Content'",
-               "references_cache/E603-bad-excerpt.md")
+E603 = declare("E603", "an excerpt-store file that is malformed, names an unknown bib key, does not match its bib entry, "
+               "or is a second text or fingerprint of one work",
+               "front matter needs reference_id (PMID:<pmid> or DOI:<doi> of the bib entry, or url:https://... when the entry has "
+               "only that url), with the file named after it (':', '/', '?', '=' as '_'), content_type and bibkey (a key of "
+               "bib/references.bib); text after '## Content'; one file per work", "references_cache/E603-bad-excerpt.md")
 
 FOLDER = "references_cache"
+# The only reference ids the store accepts: nothing that names a local file (file:) or another scheme; url: only for a
+# work whose bib entry has no DOI or PMID, as https, matching the entry's url. The file must be named after the id.
+REFERENCE_ID = re.compile(r"PMID:[1-9][0-9]{0,9}|DOI:10\.[0-9]{4,9}/[!-~]{1,200}|url:https://[!-~]{1,300}")
+
+
+def cache_name(reference_id: str) -> str:
+    """The file stem linkml-reference-validator gives a reference id (':', '/', '?', '=' as '_')."""
+    return reference_id.replace(":", "_").replace("/", "_").replace("?", "_").replace("=", "_")
+
+
+def _line_of(text: str, needle: str) -> int:
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
 NGRAM_MAX = 4
 MAX_EXCERPT_BYTES = 64 * 1024
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -76,8 +91,7 @@ class Fingerprint:
     rel: str
 
 
-def _front(raw: bytes, rel: str) -> tuple[dict[str, Any] | None, str]:
-    text = raw.decode("utf-8", "replace")
+def _front(text: str, rel: str) -> tuple[dict[str, Any] | None, str]:
     m = re.match(r"\A---\n(.*?)\n---\n(.*)\Z", text, re.S)
     if not m:
         return None, ""
@@ -106,8 +120,14 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
         if len(raw) > (2 * 1024 * 1024 if p.suffix == ".ngrams" else MAX_EXCERPT_BYTES):
             ds.issues.append(E603.at(rel, 1, f"file is {len(raw)} bytes, over the size limit"))
             continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            ds.issues.append(E001.at(rel, raw[: exc.start].count(b"\n") + 1, f"file is not valid UTF-8 (offset {exc.start})"))
+            continue
+        text = text.replace("\r\n", "\n")
         if p.suffix == ".ngrams":
-            lines = raw.decode("utf-8", "replace").splitlines()
+            lines = text.splitlines()
             head = dict(ln[2:].split(": ", 1) for ln in lines if ln.startswith("# ") and ": " in ln)
             hashes = [ln for ln in lines if _HEX8.fullmatch(ln)]
             if not head.get("keys") or not head.get("salt") or not hashes:
@@ -116,14 +136,20 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
             recs.append(Record(KIND.name, p.stem, p, rel, {"type": "fingerprint", "keys": head["keys"].split(), "salt": head["salt"],
                                                            "hashes": hashes}, {}))
             continue
-        data, content = _front(raw, rel)
+        data, content = _front(text, rel)
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("reference_id", "bibkey")) or not content:
             ds.issues.append(E603.at(rel, 1, "front matter with reference_id and bibkey, and a '## Content' section, are required"))
+            continue
+        if not REFERENCE_ID.fullmatch(data["reference_id"]) or cache_name(data["reference_id"]) != p.stem:
+            ds.issues.append(E603.at(rel, _line_of(text, "reference_id:"), f"reference_id {data['reference_id'][:120]!r} is not "
+                                     "PMID:<digits>, DOI:10.<...> or url:https://..., or the file is not named after it"))
             continue
         recs.append(Record(KIND.name, p.stem, p, rel, {**data, "type": "excerpt", "text": content}, {}))
 
 
 def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
+    """The texts quotes are checked against, one per work: a second file for a work (excerpt or fingerprint) is not used
+    (E603, from `duplicates`); the first in file-name order is."""
     excerpts: dict[str, Excerpt] = {}
     prints: dict[str, Fingerprint] = {}
     for r in ds.of(KIND.name):
@@ -131,11 +157,39 @@ def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
         if d.get("type") == "fingerprint":
             fp = Fingerprint(tuple(d["keys"]), d["salt"], frozenset(d["hashes"]), r.rel)
             for k in fp.keys:
-                prints[k] = fp
-        else:
+                if k not in prints and k not in excerpts:
+                    prints[k] = fp
+        elif d["bibkey"] not in excerpts and d["bibkey"] not in prints:
             excerpts[d["bibkey"]] = Excerpt(d["bibkey"], d["reference_id"], r.rel, d["text"], str(d.get("access_level", "")),
                                             str(d.get("source_url", "")), r.path.parent)
     return excerpts, prints
+
+
+def _store_issues(ds: Dataset) -> list[Issue]:
+    """E603: a second text of one work; an excerpt whose reference_id is not its bib entry's PMID, DOI or url."""
+    issues: list[Issue] = []
+    files: dict[str, list[str]] = {}
+    for r in ds.of(KIND.name):
+        for k in (r.data["keys"] if r.data.get("type") == "fingerprint" else [r.data["bibkey"]]):
+            files.setdefault(k, []).append(r.rel)
+    for r in ds.of(KIND.name):  # every file of a work with two is reported: which one is the planted text is for a reviewer
+        d = r.data
+        for k in (d["keys"] if d.get("type") == "fingerprint" else [d["bibkey"]]):
+            if len(files[k]) > 1:
+                others = ", ".join(f for f in files[k] if f != r.rel)
+                issues.append(E603.at(r.rel, 1, f"{k!r} has another text in the store ({others[:200]}); one file per work",
+                                      "keep the one file that holds the work's published text; remove the other"))
+        if d.get("type") == "excerpt" and d["bibkey"] in ds.references:
+            ref = ds.references[d["bibkey"]]
+            kind, _, value = d["reference_id"].partition(":")
+            want = {"PMID": ref.get("pmid"), "DOI": ref.get("doi").lower(), "url": ref.get("url")}[kind]
+            got = value.lower() if kind == "DOI" else value
+            if kind == "url" and (ref.get("doi") or ref.get("pmid")):
+                want = ""  # a work with a DOI or PMID is stored under it
+            if not want or got != want:
+                issues.append(E603.at(r.rel, 1, f"reference_id {d['reference_id'][:120]!r} is not the {kind} of "
+                                      f"{d['bibkey']!r} in {ds.bib_path}"))
+    return issues
 
 
 # ---------------------------------------------------------------- finding the quotes
@@ -236,9 +290,14 @@ def _validator(cache_dir: str) -> Any:
 
 
 def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
-    """linkml-reference-validator's own check of the quote against the cached text (offline). (found, closest passage)."""
-    result = _validator(str(ex.folder)).validate(quote, ex.reference_id)
-    if result.is_valid:
+    """linkml-reference-validator's own matching of the quote against the stored text, which the store hands it: the
+    validator never looks a reference up (no fetch, no refresh, no file read or written; the check is offline and the
+    store read-only whatever the reference_id says). (found, closest passage)."""
+    from linkml_reference_validator.models import ReferenceContent
+
+    match = _validator(str(ex.folder)).find_text_in_reference(quote, ReferenceContent(reference_id=ex.reference_id,
+                                                                                      content=ex.text))
+    if match.found:
         return True, ""
     sentences = re.split(r"(?<=[.!?])\s+", ex.text)
     close = difflib.get_close_matches(quote, sentences, n=1, cutoff=0.0)
@@ -252,6 +311,8 @@ def check(ds: Dataset) -> list[Issue]:
     for r in ds.of(KIND.name):
         if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not ds.bib_refused:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
+    if not ds.bib_refused:
+        issues += _store_issues(ds)
     for rec, path, text, work in quotes(ds):
         where = fmt_path(path)
         if work in prints:

@@ -220,12 +220,31 @@ def a_non_utf8_excerpt(kb):  # defect 13: an 'internal error' with no file or li
     return "references_cache/PMID_1.md", "E001"
 
 
+def _candidate_url(kb, url: str) -> None:
+    path = kb.root / "literature" / "candidates.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = re.search(r"(?m)^    - (https?://\S+)$", text)
+    assert first, "candidates.yaml has a url list"
+    path.write_text(text[:first.start(1)] + json.dumps(url) + text[first.end(1):], encoding="utf-8")
+
+
+def a_literature_url_with_markup(kb):  # defect 5: markup through a URL the schema's ^https?://\\S+$ accepts
+    _candidate_url(kb, "https://example.org/<img/src/onerror=alert(1)>")
+    return "literature/candidates.yaml", "E703"
+
+
+def a_literature_url_with_an_attribute(kb):  # defect 5: an onclick on the literature page
+    _candidate_url(kb, 'https://example.org/x"onclick="alert(1)')
+    return "literature/candidates.yaml", "E703"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
           a_symlinked_template_asset, a_symlinked_template, a_symlinked_template_folder,
           a_excerpt_reference_id_url_not_stored, a_excerpt_reference_id_local_file, a_excerpt_reference_id_not_its_bib_entry,
-          a_second_excerpt_for_a_bib_key, a_second_fingerprint_for_the_review, a_non_utf8_excerpt]
+          a_second_excerpt_for_a_bib_key, a_second_fingerprint_for_the_review, a_non_utf8_excerpt,
+          a_literature_url_with_markup, a_literature_url_with_an_attribute]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
@@ -349,6 +368,19 @@ def test_quote_checks_touch_no_network_and_no_file(kb, monkeypatch):  # defects 
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert time.perf_counter() - t0 < 30
     assert sorted(p.name for p in (kb.root / "references_cache").iterdir()) == before
+
+
+def test_a_valid_url_cannot_break_out_of_its_link(kb):  # defect 5: rendered %-encoded through the link helper
+    _candidate_url(kb, "https://example.org/a)[x](javascript:alert(1))'*!")
+    proc = rdkb(kb.root, "--quiet-warnings", "build", "--no-mkdocs")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (kb.build_docs / "literature" / "index.md").read_text(encoding="utf-8")
+    assert "(https://example.org/a%29%5Bx%5D%28javascript:alert%281%29%29%27%2A%21)" in page
+    assert "(javascript:" not in page and "](javascript" not in page
+    import markdown
+
+    html = markdown.Markdown(extensions=["tables", "attr_list", "md_in_html"]).convert(page)
+    assert not re.search(r"href=\"(?!https://|\.|[a-z0-9#])", html) and "onclick" not in html
 
 
 def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+import urllib.parse
 
 _TAGS = re.compile(r"<[^>]*>")
 
@@ -32,3 +33,36 @@ def terminal_safe(text: str, limit: int = MAX_ECHO) -> str:
             out.append(ch)
     s = "".join(out)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}")  # RFC 3986; anything else must be %-encoded
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def record_url(url: object) -> bool:
+    """A URL a record may hold: http:// or https://, a host, RFC 3986 characters only, well-formed %-escapes (no
+    javascript:, no spaces, quotes, < > or backslashes). Only https:// ones are ever linked (https_url)."""
+    if not isinstance(url, str) or not _URL_CHARS.fullmatch(url) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and "@" not in parts.netloc and bool(re.fullmatch(r"[a-z0-9.-]+", parts.hostname or ""))
+
+
+def https_url(url: object) -> str | None:
+    """A record's URL as it may be linked: None unless it is an https:// address with a host name (no user, no IP-less
+    oddities), of RFC 3986 characters only and well-formed %-escapes; returned %-encoding every character that means
+    something to Markdown or HTML ( ( ) ' * ! $ [ ] ), so it can sit inside a Markdown link target as it is."""
+    if not isinstance(url, str) or not _URL_CHARS.fullmatch(url) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return None
+    if parts.scheme != "https" or "@" in parts.netloc or not _HOST.fullmatch(parts.hostname or ""):
+        return None
+    return urllib.parse.quote(url, safe="-._~:/?#@&+,;=%")

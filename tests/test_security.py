@@ -238,13 +238,46 @@ def a_literature_url_with_an_attribute(kb):  # defect 5: an onclick on the liter
     return "literature/candidates.yaml", "E703"
 
 
+def _review_quote(kb, quote: str) -> str:
+    """Replace one quote of the review (the survey's median age at onset) by `quote`."""
+    path = kb.root / "survey" / "survey.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    quote: mean 26.6 years, median 22\n" in text
+    path.write_text(text.replace("    quote: mean 26.6 years, median 22\n", f"    quote: {json.dumps(quote)}\n"), encoding="utf-8")
+    return "survey/survey.yaml"
+
+
+def a_fingerprint_with_hashes_added(kb):  # defect 7: 29 hash lines for an invented sentence made any quote 'verbatim'
+    path = kb.root / "references_cache" / "davis2015review.ngrams"
+    path.write_text(path.read_text(encoding="utf-8") + "".join(f"{i:012x}\n" for i in range(29)), encoding="utf-8")
+    return "references_cache/davis2015review.ngrams", "E603"
+
+
+def a_review_quote_with_a_changed_trailing_number(kb):  # defect 8: 'aged 27 and 99' passed (trailing digits were ignored)
+    return _review_quote(kb, "In these two unfortunate men (aged 27 and 99"), "E601"
+
+
+def a_review_quote_of_one_word_parts(kb):  # defect 8: one-word parts between '...' passed
+    return _review_quote(kb, "ranged ... 16 ... 49"), "E601"
+
+
+def a_review_quote_with_changed_symbols(kb):  # defect 8: '<16 to >49' passed (symbols were dropped)
+    return _review_quote(kb, "ranged from <16 to >49 years of age"), "E601"
+
+
+def a_review_quote_stitched_from_two_sentences(kb):  # defect 8: two sentences joined through a shared 4-word run
+    return _review_quote(kb, "others have tentatively termed loss of leg coordination ranged from 16 to 49 years"), "E601"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
           a_symlinked_template_asset, a_symlinked_template, a_symlinked_template_folder,
           a_excerpt_reference_id_url_not_stored, a_excerpt_reference_id_local_file, a_excerpt_reference_id_not_its_bib_entry,
           a_second_excerpt_for_a_bib_key, a_second_fingerprint_for_the_review, a_non_utf8_excerpt,
-          a_literature_url_with_markup, a_literature_url_with_an_attribute]
+          a_literature_url_with_markup, a_literature_url_with_an_attribute,
+          a_fingerprint_with_hashes_added, a_review_quote_with_a_changed_trailing_number, a_review_quote_of_one_word_parts,
+          a_review_quote_with_changed_symbols, a_review_quote_stitched_from_two_sentences]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,
@@ -381,6 +414,25 @@ def test_a_valid_url_cannot_break_out_of_its_link(kb):  # defect 5: rendered %-e
 
     html = markdown.Markdown(extensions=["tables", "attr_list", "md_in_html"]).convert(page)
     assert not re.search(r"href=\"(?!https://|\.|[a-z0-9#])", html) and "onclick" not in html
+
+
+def test_the_fingerprint_is_the_pinned_one_and_real_review_quotes_pass(kb):  # defects 7, 8: what still passes
+    import hashlib
+
+    from rdkb.kinds.excerpt import PINS, ngram_match, pins, store
+    from rdkb.pipeline.load import load
+
+    fp_file = kb.root / "references_cache" / "davis2015review.ngrams"
+    digest, keys = pins()["davis2015review.ngrams"]
+    assert hashlib.sha256(fp_file.read_bytes()).hexdigest() == digest and keys == ["davis2015review", "davis2015summary"]
+    assert PINS.parent.name == "data" and PINS.parent.parent.name == "rdkb"  # package data: reviewed with the code
+    fp = store(load(kb))[1]["davis2015review"]
+    for ok in ("In these two unfortunate men (aged 27 and 45)", "ranged from 16 to 49 years of age",
+               "Carbamazepine",  # a whole table cell
+               "mean 26.6 years, median 22", "others have tentatively termed ... ranged from 16 to 49"):
+        assert ngram_match(ok, fp)[0], ok
+    for bad in ("aged 27 and 99", "median 22", "L-dopa L-dopa", "ranged from 16 to 49 years of ages"):
+        assert not ngram_match(bad, fp)[0], bad
 
 
 def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014

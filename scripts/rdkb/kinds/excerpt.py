@@ -52,9 +52,22 @@ def cache_name(reference_id: str) -> str:
 def _line_of(text: str, needle: str) -> int:
     at = text.find(needle)
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
-NGRAM_MAX = 4
 MAX_EXCERPT_BYTES = 64 * 1024
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# The fingerprint (format 2). A quote of a fingerprinted work, or each part of it between '...', must be one contiguous
+# span of at least MIN_SPAN tokens of ONE sentence of the work. Tokens are lower-cased words and numbers and the
+# symbols in SYMBOLS (so '<16' is not '>16'); reference markers glued to a word ('age.16') are dropped from both the
+# work and the quote. The file holds, per sentence s, the salted hash of "s|span" for every span of MIN_SPAN to
+# SPAN_MAX tokens; a longer quote part passes when all its SPAN_MAX-token windows are in the same sentence.
+FORMAT = "2"
+MIN_SPAN = 3
+SPAN_MAX = 6
+HASH_HEX = 12  # 48 bits: a forged quote needs ~2^48 / (number of hashes) tries per false match
+SYMBOLS = "<>=%+±≤≥×°/&$#~≈"
+_TOKEN = re.compile(r"[^\W_]+|[" + re.escape(SYMBOLS) + "]", re.UNICODE)
+_MARKER = re.compile(r"(?<=[^\W\d_][.,;:])\d{1,3}(?:(?:,\s?|[–-])\d{1,3})*(?=[\s\W]|$)")
+_SENTENCE_END = re.compile(r"\n+|(?<=[a-z)\]\"”’][.!?])[\"”’)\]]*\s*(?=[\"“‘(]?[A-Z])")  # not after a digit: '21.Bharam'
 
 
 def words(text: str) -> list[str]:
@@ -62,14 +75,35 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def ngram_hash(salt: str, gram: list[str]) -> str:
-    return hashlib.sha256((salt + " ".join(gram)).encode("utf-8")).hexdigest()[:8]
+def tokens(text: str) -> list[str]:
+    """The fingerprint's tokens: lower-cased words and numbers, and the symbols of SYMBOLS; reference markers dropped."""
+    return _TOKEN.findall(_MARKER.sub("", text).lower())
 
 
-def fingerprint(text: str, salt: str) -> list[str]:
-    """Sorted salted hashes of every 1- to NGRAM_MAX-word run of a text (the text cannot be read back from them)."""
-    w = words(text)
-    return sorted({ngram_hash(salt, w[i:i + n]) for n in range(1, NGRAM_MAX + 1) for i in range(len(w) - n + 1)})
+def sentences(text: str) -> list[list[str]]:
+    """The work's sentences as token lists (a sentence ends at . ! ? before a capital, or at a line break)."""
+    out = []
+    for part in _SENTENCE_END.split(_MARKER.sub("", text)):
+        t = tokens(part)
+        if t:
+            out.append(t)
+    return out
+
+
+def span_hash(salt: str, sentence: int, span: list[str]) -> str:
+    return hashlib.sha256(f"{salt}{sentence}|{' '.join(span)}".encode()).hexdigest()[:HASH_HEX]
+
+
+BEGIN, END = "\x02", "\x03"  # a sentence's first and last tokens are hashed with these marks beside them
+
+
+def fingerprint(text: str, salt: str) -> tuple[int, list[str]]:
+    """(number of sentences, sorted salted hashes of every MIN_SPAN- to SPAN_MAX-token span of every sentence, the
+    sentence's BEGIN and END marks counted as tokens: a whole short sentence, such as a table cell, is a span too)."""
+    sents = [[BEGIN, *t, END] for t in sentences(text)]
+    out = {span_hash(salt, s, t[i:i + n]) for s, t in enumerate(sents) for n in range(MIN_SPAN, SPAN_MAX + 1)
+           for i in range(len(t) - n + 1)}
+    return len(sents), sorted(out)
 
 
 @dataclass(frozen=True)
@@ -89,6 +123,7 @@ class Fingerprint:
     salt: str
     hashes: frozenset[str]
     rel: str
+    sentences: int = 0
 
 
 def _front(text: str, rel: str) -> tuple[dict[str, Any] | None, str]:
@@ -129,12 +164,22 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
         if p.suffix == ".ngrams":
             lines = text.splitlines()
             head = dict(ln[2:].split(": ", 1) for ln in lines if ln.startswith("# ") and ": " in ln)
-            hashes = [ln for ln in lines if _HEX8.fullmatch(ln)]
-            if not head.get("keys") or not head.get("salt") or not hashes:
-                ds.issues.append(E603.at(rel, 1, "a fingerprint needs '# keys: ...', '# salt: ...' and hash lines"))
+            hashes = [ln for ln in lines if _HEX.fullmatch(ln)]
+            digest = hashlib.sha256(raw).hexdigest()
+            pinned = pins(layout).get(p.name)
+            if pinned is None or pinned[0] != digest:
+                ds.issues.append(E603.at(rel, 1, f"fingerprint {p.name} (sha256 {digest[:16]}...) is not the one pinned in "
+                                         f"{PINS.relative_to(PINS.parents[3]).as_posix()}",
+                                         "a fingerprint is regenerated only by `python -m rdkb.tools.fingerprint <published "
+                                         "text>`, which also updates its pin; the pin is reviewed as code"))
+                continue
+            if (head.get("format") != FORMAT or not head.get("salt") or not head.get("sentences", "").isdigit() or not hashes
+                    or head.get("keys", "").split() != pinned[1]):
+                ds.issues.append(E603.at(rel, 1, "a fingerprint needs '# format: 2', '# keys: ...' (as pinned), '# salt: ...', "
+                                         "'# sentences: N' and hash lines"))
                 continue
             recs.append(Record(KIND.name, p.stem, p, rel, {"type": "fingerprint", "keys": head["keys"].split(), "salt": head["salt"],
-                                                           "hashes": hashes}, {}))
+                                                           "sentences": int(head["sentences"]), "hashes": hashes}, {}))
             continue
         data, content = _front(text, rel)
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("reference_id", "bibkey")) or not content:
@@ -155,7 +200,7 @@ def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
     for r in ds.of(KIND.name):
         d = r.data
         if d.get("type") == "fingerprint":
-            fp = Fingerprint(tuple(d["keys"]), d["salt"], frozenset(d["hashes"]), r.rel)
+            fp = Fingerprint(tuple(d["keys"]), d["salt"], frozenset(d["hashes"]), r.rel, int(d["sentences"]))
             for k in fp.keys:
                 if k not in prints and k not in excerpts:
                     prints[k] = fp
@@ -194,7 +239,23 @@ def _store_issues(ds: Dataset) -> list[Issue]:
 
 # ---------------------------------------------------------------- finding the quotes
 
-_HEX8 = re.compile(r"[0-9a-f]{8}")
+_HEX = re.compile(f"[0-9a-f]{{{HASH_HEX}}}")
+# The reviewed pins: '<sha256 of the .ngrams file>  <file name>  <keys, comma-separated>  <sha256 of the text>'. Package data,
+# so a changed fingerprint shows up as a changed line of code in review; an unpinned fingerprint is refused (E603).
+PINS = Path(__file__).resolve().parents[1] / "data" / "fingerprints.sha256"
+
+
+def pins(layout: Layout | None = None) -> dict[str, tuple[str, list[str]]]:
+    out: dict[str, tuple[str, list[str]]] = {}
+    try:
+        lines = PINS.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return out
+    for ln in lines:
+        parts = ln.split()
+        if len(parts) >= 3 and not ln.startswith("#") and re.fullmatch(r"[0-9a-f]{64}", parts[0]):
+            out[parts[1]] = (parts[0], parts[2].split(","))
+    return out
 
 Quote = tuple[Record, tuple[Any, ...], str, str]  # (record, path of the quote, text, bib key of the quoted work)
 
@@ -251,33 +312,69 @@ def _walk(rec: Record) -> Iterator[Quote]:
 # ---------------------------------------------------------------- matching
 
 def ngram_match(quote: str, fp: Fingerprint) -> tuple[bool, str]:
-    """True when every part of the quote ('...' separates parts) is a run of words of the fingerprinted text.
-    Returns (found, the longest leading run that matched, for the hint)."""
+    """True when every part of the quote ('...' separates parts) is the work's own words, in order, numbers and symbols
+    included: one contiguous span of at least MIN_SPAN tokens of one sentence; or a whole sentence, however short (a
+    table cell); or a run over consecutive sentences (the end of one, whole ones, the start of the next). Returns
+    (found, a hint when not)."""
     for part in re.split(r"\.\.\.|…", quote):
-        w = words(part)
-        while len(w) > 1 and w[-1].isdigit():  # trailing reference markers ("age.16", "strapping.3, 4"): run into the
-            w = w[:-1]                          # next word in the flattened page text, so they are not words of it
-        if not w:
+        pieces = [t for t in (tokens(x) for x in _SENTENCE_END.split(_MARKER.sub("", part))) if t]
+        if not pieces:
             continue
-        if len(w) <= NGRAM_MAX:
-            if ngram_hash(fp.salt, w) not in fp.hashes:
-                return False, _longest_prefix(w, fp)
-            continue
-        for i in range(len(w) - NGRAM_MAX + 1):
-            if ngram_hash(fp.salt, w[i:i + NGRAM_MAX]) not in fp.hashes:
-                return False, _longest_prefix(w, fp)
+        if not _run_found(pieces, fp):
+            if len(pieces) == 1 and len(pieces[0]) < MIN_SPAN:
+                return False, (f"the part {part.strip()[:60]!r} has fewer than {MIN_SPAN} words and is not a whole sentence "
+                               "or table cell of the work (quote whole phrases)")
+            return False, _longest_prefix(pieces[0], fp)
     return True, ""
 
 
-def _longest_prefix(w: list[str], fp: Fingerprint) -> str:
+def _run_found(pieces: list[list[str]], fp: Fingerprint) -> bool:
+    """pieces: the quote part cut at its sentence ends. One piece: a span of >= MIN_SPAN tokens of one sentence, or a
+    whole sentence. Several: the first ends sentence s, the middle ones are sentences s+1.., the last starts the next."""
+    if len(pieces) == 1:
+        t = pieces[0]
+        if len(t) >= MIN_SPAN and _sentences_with(t, fp):
+            return True
+        return bool(_sentences_with([BEGIN, *t, END], fp))
+    first = [*pieces[0], END]
+    for s in _sentences_with(first, fp):
+        ok = True
+        for k, t in enumerate(pieces[1:], 1):
+            marked = [BEGIN, *t, END] if k < len(pieces) - 1 else [BEGIN, *t]
+            if not _in_sentence(marked, s + k, fp):
+                ok = False
+                break
+        if ok:
+            return True
+    return False
+
+
+def _windows(t: list[str]) -> list[list[str]]:
+    n = min(len(t), SPAN_MAX)
+    return [t[i:i + n] for i in range(len(t) - n + 1)]
+
+
+def _in_sentence(t: list[str], s: int, fp: Fingerprint) -> bool:
+    return len(t) >= MIN_SPAN and all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))
+
+
+def _sentences_with(t: list[str], fp: Fingerprint) -> list[int]:
+    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence)."""
+    if len(t) < MIN_SPAN:
+        return []
+    first, *rest = _windows(t)
+    return [s for s in range(fp.sentences) if span_hash(fp.salt, s, first) in fp.hashes
+            and all(span_hash(fp.salt, s, w) in fp.hashes for w in rest)]
+
+
+def _longest_prefix(t: list[str], fp: Fingerprint) -> str:
+    """The longest opening span of the quote part found in one sentence (for the hint; failing quotes only)."""
     best = 0
-    for n in range(1, min(len(w), NGRAM_MAX) + 1):
-        if ngram_hash(fp.salt, w[:n]) in fp.hashes:
-            best = n
-    i = best
-    while best >= NGRAM_MAX and i < len(w) and ngram_hash(fp.salt, w[i - NGRAM_MAX + 1:i + 1]) in fp.hashes:
-        i += 1
-    return " ".join(w[:max(best, i)])
+    for n in range(MIN_SPAN, len(t) + 1):
+        if not _sentences_with(t[:n], fp):
+            break
+        best = n
+    return " ".join(t[:best])
 
 
 @cache
@@ -318,9 +415,9 @@ def check(ds: Dataset) -> list[Issue]:
         if work in prints:
             ok, got = ngram_match(text, prints[work])
             if not ok:
+                hint = got if got.startswith("the part") else f"the longest opening run found in {work} is {got[:120]!r}"
                 issues.append(E601.at(rec.rel, rec.line(path), f"{where}: not the words of {work} (verified by word runs: "
-                                                    f"{prints[work].rel})",
-                                      f"the longest opening run found in {work} is {got[:120]!r}; " + E601.hint if got else None))
+                                                    f"{prints[work].rel})", f"{hint}; " + E601.hint if got else None))
         elif work in excerpts:
             ex = excerpts[work]
             key = "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()

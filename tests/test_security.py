@@ -425,7 +425,7 @@ def test_the_fingerprint_is_the_pinned_one_and_real_review_quotes_pass(kb):  # d
     fp_file = kb.root / "references_cache" / "davis2015review.ngrams"
     digest, keys = pins()["davis2015review.ngrams"]
     assert hashlib.sha256(fp_file.read_bytes()).hexdigest() == digest and keys == ["davis2015review", "davis2015summary"]
-    assert PINS.parent.name == "data" and PINS.parent.parent.name == "rdkb"  # package data: reviewed with the code
+    assert PINS.name == "fingerprint_pins.py" and PINS.parent.name == "kinds"  # code: reviewed as code, keys the cache
     fp = store(load(kb))[1]["davis2015review"]
     for ok in ("In these two unfortunate men (aged 27 and 45)", "ranged from 16 to 49 years of age",
                "Carbamazepine",  # a whole table cell

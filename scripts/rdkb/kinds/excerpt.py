@@ -166,7 +166,7 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
             head = dict(ln[2:].split(": ", 1) for ln in lines if ln.startswith("# ") and ": " in ln)
             hashes = [ln for ln in lines if _HEX.fullmatch(ln)]
             digest = hashlib.sha256(raw).hexdigest()
-            pinned = pins(layout).get(p.name)
+            pinned = pins().get(p.name)
             if pinned is None or pinned[0] != digest:
                 ds.issues.append(E603.at(rel, 1, f"fingerprint {p.name} (sha256 {digest[:16]}...) is not the one pinned in "
                                          f"{PINS.relative_to(PINS.parents[3]).as_posix()}",
@@ -240,22 +240,17 @@ def _store_issues(ds: Dataset) -> list[Issue]:
 # ---------------------------------------------------------------- finding the quotes
 
 _HEX = re.compile(f"[0-9a-f]{{{HASH_HEX}}}")
-# The reviewed pins: '<sha256 of the .ngrams file>  <file name>  <keys, comma-separated>  <sha256 of the text>'. Package data,
-# so a changed fingerprint shows up as a changed line of code in review; an unpinned fingerprint is refused (E603).
-PINS = Path(__file__).resolve().parents[1] / "data" / "fingerprints.sha256"
+# The reviewed pins (rdkb/kinds/fingerprint_pins.py, written only by rdkb.tools.fingerprint): a module, so a changed
+# fingerprint is a changed line of code in review and the check's cache is keyed on it; an unpinned one is E603.
+PINS = Path(__file__).resolve().parent / "fingerprint_pins.py"
 
 
-def pins(layout: Layout | None = None) -> dict[str, tuple[str, list[str]]]:
-    out: dict[str, tuple[str, list[str]]] = {}
-    try:
-        lines = PINS.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return out
-    for ln in lines:
-        parts = ln.split()
-        if len(parts) >= 3 and not ln.startswith("#") and re.fullmatch(r"[0-9a-f]{64}", parts[0]):
-            out[parts[1]] = (parts[0], parts[2].split(","))
-    return out
+def pins() -> dict[str, tuple[str, list[str]]]:
+    """file name -> (sha256 of the .ngrams file, its bib keys)."""
+    from rdkb.kinds import fingerprint_pins
+
+    return {name: (digest, list(keys)) for name, (digest, keys, _source) in fingerprint_pins.PINS.items()}
+
 
 Quote = tuple[Record, tuple[Any, ...], str, str]  # (record, path of the quote, text, bib key of the quoted work)
 

@@ -6,7 +6,7 @@ The output, references_cache/<first key>.ngrams (format 2), holds salted sha256[
 span of every sentence, the sentence's number included (tokens: lower-cased words and numbers, and the symbols
 < > = % + ± ≤ ≥ × ° / & $ # ~ ≈; reference markers such as the 16 of 'age.16' dropped). The text itself is not stored.
 The file's sha256, with its keys and the sha256 of the text it was made from, is pinned in
-scripts/rdkb/data/fingerprints.sha256, which is reviewed as code: `make check` refuses a fingerprint that is not the
+scripts/rdkb/kinds/fingerprint_pins.py, which is reviewed as code: `make check` refuses a fingerprint that is not the
 pinned one (E603). README (Security) states what the hashes let someone recover.
 """
 
@@ -16,7 +16,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from rdkb.kinds.excerpt import FOLDER, FORMAT, HASH_HEX, MIN_SPAN, PINS, SPAN_MAX, SYMBOLS, fingerprint, pins
+from rdkb.kinds.excerpt import FOLDER, FORMAT, HASH_HEX, MIN_SPAN, PINS, SPAN_MAX, SYMBOLS, fingerprint
 from rdkb.paths import REPO
 from rdkb.pipeline.render import write_text_if_changed
 
@@ -38,24 +38,19 @@ def main(argv: list[str] | None = None) -> int:
     out = REPO.root / FOLDER / f"{args.keys[0]}.ngrams"
     body = "\n".join(head + hashes) + "\n"
     write_text_if_changed(out, body)
-    pinned = pins()
-    pinned[out.name] = (hashlib.sha256(body.encode("utf-8")).hexdigest(), list(args.keys))
-    sources = {ln.split()[1]: ln.split()[3] for ln in _lines() if len(ln.split()) == 4}
-    sources[out.name] = hashlib.sha256(raw).hexdigest()
-    lines = ["# sha256 of each fingerprint in references_cache/, its bib keys, and the sha256 of the published text it was",
-             "# made from. Written by python -m rdkb.tools.fingerprint only; reviewed as code (a changed line = a changed "
-             "fingerprint)."]
-    lines += [f"{digest}  {name}  {','.join(keys)}  {sources.get(name, '-')}" for name, (digest, keys) in sorted(pinned.items())]
+    from rdkb.kinds import fingerprint_pins
+
+    pinned = dict(fingerprint_pins.PINS)
+    pinned[out.name] = (hashlib.sha256(body.encode("utf-8")).hexdigest(), tuple(args.keys), hashlib.sha256(raw).hexdigest())
+    lines = ['"""The pinned fingerprints of the excerpt store: file name -> (sha256 of the .ngrams file, its bib keys, sha256 of the',
+             "published text it was made from). Written by `python -m rdkb.tools.fingerprint` only, and reviewed as code: a",
+             '`make check` refuses a fingerprint in references_cache/ that is not pinned here with its digest (E603)."""', "",
+             "PINS: dict[str, tuple[str, tuple[str, ...], str]] = {"]
+    lines += [f"    {name!r}: ({digest!r},\n        {keys!r},\n        {source!r})," for name, (digest, keys, source) in sorted(pinned.items())]
+    lines.append("}")
     write_text_if_changed(PINS, "\n".join(lines) + "\n")
     print(f"wrote {out} ({len(hashes)} hashes, {n} sentences) and its pin in {PINS}")
     return 0
-
-
-def _lines() -> list[str]:
-    try:
-        return [ln for ln in PINS.read_text(encoding="utf-8").splitlines() if not ln.startswith("#")]
-    except OSError:
-        return []
 
 
 if __name__ == "__main__":

@@ -435,6 +435,54 @@ def test_the_fingerprint_is_the_pinned_one_and_real_review_quotes_pass(kb):  # d
         assert not ngram_match(bad, fp)[0], bad
 
 
+HOSTILE_TOOL_OUTPUT = "INFO - ok\n::error file=README.md::owned\n  ::add-mask::x\nWARNING - \x1b[31mred\x1b[0m \u202egnp.exe\rhidden\n"
+
+
+def _tool_safe(text: str) -> None:
+    assert "\x1b" not in text and "\u202e" not in text and "\r" not in text, text
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines()), text
+    assert "\\x1b[31m" in text and "\\x3a:error file=README.md::owned" in text
+
+
+@pytest.mark.parametrize("returncode", [0, 1])
+def test_mkdocs_output_is_made_terminal_and_ci_safe(kb, monkeypatch, returncode):  # defect 12
+    from rdkb.pipeline import build as build_mod
+
+    def fake_run(cmd, **kwargs):
+        return subprocess.CompletedProcess(cmd, returncode, HOSTILE_TOOL_OUTPUT, HOSTILE_TOOL_OUTPUT)
+
+    monkeypatch.setattr(build_mod.subprocess, "run", fake_run)
+    kb.build_dir.mkdir(parents=True, exist_ok=True)
+    ok, out = build_mod.run_mkdocs_build(kb)
+    assert ok == (returncode == 0)
+    _tool_safe(out)
+
+
+def test_mkdocs_serve_logs_are_made_terminal_and_ci_safe():  # defect 12: `make serve` runs MkDocs in-process
+    import logging
+
+    from rdkb.tools.mkdocs_serve import safe_log_records
+
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(self.format(record))
+
+    before = logging.getLogRecordFactory()
+    log = logging.getLogger("mkdocs.rdkb-test")
+    handler = Keep()
+    log.addHandler(handler)
+    try:
+        safe_log_records()
+        for line in HOSTILE_TOOL_OUTPUT.splitlines():
+            log.warning("%s", line)
+    finally:
+        logging.setLogRecordFactory(before)
+        log.removeHandler(handler)
+    _tool_safe("\n".join(seen))
+
+
 def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014
     from rdkb.pipeline.render import Writer
 

@@ -23,7 +23,8 @@ MAX_ECHO = 300  # characters of any one message or hint printed
 
 
 def terminal_safe(text: str, limit: int = MAX_ECHO) -> str:
-    """Escape every control, format (bidi) and line-separator character as \\xNN / \\uNNNN, then cut to `limit`."""
+    """Escape every control, format (bidi) and line-separator character as \\xNN / \\uNNNN, and the first ':' of a text
+    starting with '::' (a CI workflow command), then cut to `limit`."""
     out = []
     for ch in str(text):
         cat = unicodedata.category(ch)
@@ -32,6 +33,8 @@ def terminal_safe(text: str, limit: int = MAX_ECHO) -> str:
         else:
             out.append(ch)
     s = "".join(out)
+    if s.lstrip().startswith("::"):  # a GitHub Actions workflow command ('::error file=...::', '::add-mask::', ...)
+        s = s.replace(":", "\\x3a", 1)
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 

@@ -671,3 +671,13 @@ def test_pdf_links_follow_site_url(kb):
     assert site_url(kb) == ""
     kb.mkdocs_yml.write_text(kb.mkdocs_yml.read_text() + "\nsite_url: https://example.org/rdkb/\n", encoding="utf-8")
     assert site_url(kb) == "https://example.org/rdkb/"
+
+
+@pytest.mark.parametrize("url", ["http://LOCALHOST/", "http://0.0.0.0/", "http://2130706433/", "http://0x7f000001/", "http://127.1/",
+                                 "http://a.localhost/", "http://10.0.0.1/", "http://169.254.169.254/"])
+def test_site_url_never_names_this_machine_in_any_spelling(url):  # defect 13: these passed the localhost rule
+    from rdkb.pipeline.pdf import PdfError, checked_site_url
+
+    with pytest.raises(PdfError):
+        checked_site_url(url, "site_url")
+    assert checked_site_url("https://example.org/rdkb", "site_url") == "https://example.org/rdkb/"

@@ -69,3 +69,26 @@ def https_url(url: object) -> str | None:
     if parts.scheme != "https" or "@" in parts.netloc or not _HOST.fullmatch(parts.hostname or ""):
         return None
     return urllib.parse.quote(url, safe="-._~:/?#@&+,;=%")
+
+
+def public_host(host: str) -> bool:
+    """False for a host name that reaches this machine or a private network in any spelling: localhost (any case,
+    any *.localhost), loopback, unspecified, private or link-local IP addresses, and every numeric form the resolver
+    accepts (2130706433, 0x7f.1, 127.1, [::ffff:127.0.0.1])."""
+    import ipaddress
+    import socket
+
+    h = host.strip().strip("[]").rstrip(".").lower()
+    if not h or h == "localhost" or h.endswith(".localhost"):
+        return False
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        try:
+            socket.inet_aton(h)  # accepts the legacy numeric spellings of IPv4 addresses
+            return False
+        except OSError:
+            return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_loopback or ip.is_unspecified or ip.is_private or ip.is_link_local or ip.is_reserved)

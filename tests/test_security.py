@@ -274,6 +274,17 @@ def a_bib_key_index(kb):  # defect 13: it replaced the generated papers index
     return "bib/references.bib", "E308"
 
 
+def a_cause_verdict_without_source(kb):  # defect 13: its invented review_wording went unchecked, then the build crashed
+    path = kb.root / "causes" / "focal-dystonia.yaml"
+    text = path.read_text(encoding="utf-8")
+    text, n = re.subn(r"(?m)^  source: \{ref: davis2015review, locator: \"Recap.*\n", "", text)
+    assert n == 1
+    path.write_text(text.replace('  review_wording: "loss of leg coordination while running appears',
+                                 '  review_wording: "invented: it is certainly not dystonia; loss of leg coordination while running appears'),
+                    encoding="utf-8")
+    return "causes/focal-dystonia.yaml", "E602"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
@@ -282,7 +293,8 @@ ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_
           a_second_excerpt_for_a_bib_key, a_second_fingerprint_for_the_review, a_non_utf8_excerpt,
           a_literature_url_with_markup, a_literature_url_with_an_attribute,
           a_fingerprint_with_hashes_added, a_review_quote_with_a_changed_trailing_number, a_review_quote_of_one_word_parts,
-          a_review_quote_with_changed_symbols, a_review_quote_stitched_from_two_sentences, a_bib_key_index]
+          a_review_quote_with_changed_symbols, a_review_quote_stitched_from_two_sentences, a_bib_key_index,
+          a_cause_verdict_without_source]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,

@@ -29,7 +29,8 @@ from rdkb.rules import declare
 E601 = declare("E601", "a quote that is not the exact text of the work it cites (the `via` work when there is one)",
                "copy the words exactly from the source; `...` may join two passages; if no verbatim text is available, "
                "drop the quote and write `transcribed: true`", "cases/E601-quote-not-found.yaml")
-E602 = declare("E602", "a quote whose work has no verbatim text in the excerpt store (references_cache/)",
+E602 = declare("E602", "a quote whose work has no verbatim text in the excerpt store (references_cache/), or that no "
+               "source ties to a work",
                "add the published abstract to references_cache/ (see CONTRIBUTING.md, Excerpt store), or drop the quote and "
                "write `transcribed: true`", "cases/E602-no-verbatim-text.yaml")
 E603 = declare("E603", "an excerpt-store file that is malformed, names an unknown bib key, does not match its bib entry, "
@@ -429,6 +430,9 @@ def check(ds: Dataset) -> list[Issue]:
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))
         elif work in keys and not ds.bib_refused:
             issues.append(E602.at(rec.rel, rec.line(path), f"{where}: no verbatim text of {work} in {FOLDER}/"))
+        elif not work:  # no source names the work: the quote could not be checked at all (it used to pass unchecked)
+            issues.append(E602.at(rec.rel, rec.line(path), f"{where}: no source says which work this quote is from",
+                                  "give the fact (or the mapping holding the quote) a `source: {ref: <bibkey>, locator: ...}`"))
     return issues
 
 

@@ -285,6 +285,23 @@ def a_cause_verdict_without_source(kb):  # defect 13: its invented review_wordin
     return "causes/focal-dystonia.yaml", "E602"
 
 
+def a_bracketed_insertion_inverting_an_abstract(kb):  # defect 9: '[No patient] benefited ...' passed against 'two patients'
+    path = kb.root / "series" / "wu2006.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    quote: another two patients benefited from repeat botulinum toxin injections\n"
+    assert old in text
+    path.write_text(text.replace(old, '    quote: "[No patient] benefited from repeat botulinum toxin injections"\n'), encoding="utf-8")
+    return "series/wu2006.yaml", "E605"
+
+
+def a_bracketed_insertion_adding_a_number(kb):  # defect 9
+    path = kb.root / "series" / "wu2006.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    quote: another two patients benefited from repeat botulinum toxin injections\n"
+    path.write_text(text.replace(old, '    quote: "[All 5] patients benefited from repeat botulinum toxin injections"\n'), encoding="utf-8")
+    return "series/wu2006.yaml", "E605"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
@@ -294,7 +311,7 @@ ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_
           a_literature_url_with_markup, a_literature_url_with_an_attribute,
           a_fingerprint_with_hashes_added, a_review_quote_with_a_changed_trailing_number, a_review_quote_of_one_word_parts,
           a_review_quote_with_changed_symbols, a_review_quote_stitched_from_two_sentences, a_bib_key_index,
-          a_cause_verdict_without_source]
+          a_cause_verdict_without_source, a_bracketed_insertion_inverting_an_abstract, a_bracketed_insertion_adding_a_number]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,

@@ -38,6 +38,30 @@ E603 = declare("E603", "an excerpt-store file that is malformed, names an unknow
                "front matter needs reference_id (PMID:<pmid> or DOI:<doi> of the bib entry, or url:https://... when the entry has "
                "only that url), with the file named after it (':', '/', '?', '=' as '_'), content_type and bibkey (a key of "
                "bib/references.bib); text after '## Content'; one file per work", "references_cache/E603-bad-excerpt.md")
+E605 = declare("E605", "a bracketed insertion in a quote that adds a negation or a number",
+               "an insertion [ ... ] may only name what the quoted words refer to (e.g. [botulinum toxin]); a negation or a "
+               "figure must be the source's own words, so quote them, or state it in our words outside the quote",
+               "cases/E605-insertion.yaml")
+_INSERTION = re.compile(r"\[([^\[\]]*)\]")
+NEGATIONS = frozenset({"no", "not", "never", "none", "neither", "nor", "without", "cannot", "nobody", "nothing", "nowhere",
+                       "non", "absent", "lack", "lacked", "lacking", "failed", "unable"})
+NUMBER_WORDS = frozenset({"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+                          "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million",
+                          "half", "once", "twice", "thrice", "both", "single", "dozen", "all", "every", "each", "most", "few",
+                          "several", "many", "majority", "minority", "first", "second", "third", "none"})
+
+
+def insertion_problem(quote: str) -> str:
+    """What a bracketed insertion adds that the source did not say ('' when nothing): a negation or a number."""
+    for m in _INSERTION.finditer(quote):
+        inserted = m.group(1)
+        w = words(inserted.replace("n't", " not"))
+        if any(x in NEGATIONS for x in w):
+            return f"the insertion [{inserted[:60]}] adds a negation"
+        if any(x.isdigit() or x in NUMBER_WORDS for x in w) or re.search(r"\d", inserted):
+            return f"the insertion [{inserted[:60]}] adds a number"
+    return ""
 
 FOLDER = "references_cache"
 # The only reference ids the store accepts: nothing that names a local file (file:) or another scheme; url: only for a
@@ -408,6 +432,10 @@ def check(ds: Dataset) -> list[Issue]:
         issues += _store_issues(ds)
     for rec, path, text, work in quotes(ds):
         where = fmt_path(path)
+        added = insertion_problem(text)
+        if added:
+            issues.append(E605.at(rec.rel, rec.line(path), f"{where}: {added}"))
+            continue
         if work in prints:
             ok, got = ngram_match(text, prints[work])
             if not ok:

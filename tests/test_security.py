@@ -302,6 +302,16 @@ def a_bracketed_insertion_adding_a_number(kb):  # defect 9
     return "series/wu2006.yaml", "E605"
 
 
+def a_transcribed_fact_of_the_review(kb):  # risk 3: `transcribed: true` skipped the quote check where the text is stored
+    case = _case(kb, "wu2006-9.yaml")
+    case.write_text(case.read_text(encoding="utf-8").replace(
+        "sex:\n  status: not_reported\n",
+        "sex:\n  status: reported\n  value: male\n  source: {ref: wu2006, via: davis2015review, locator: Recap}\n"
+        "  transcribed: true\n"), encoding="utf-8")
+    assert "transcribed: true" in case.read_text(encoding="utf-8")
+    return "cases/wu2006-9.yaml", "E606"
+
+
 ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_matter_key_outside_the_allowlist,
           a_link_definition_in_a_blockquote, a_link_definition_in_a_list_item, a_control_byte_before_javascript,
           a_attribute_list_behind_escaped_backticks, a_deeply_nested_brackets, a_deeply_nested_emphasis,
@@ -311,7 +321,8 @@ ROUND2 = [a_front_matter_closed_with_dots, a_second_front_matter_block, a_front_
           a_literature_url_with_markup, a_literature_url_with_an_attribute,
           a_fingerprint_with_hashes_added, a_review_quote_with_a_changed_trailing_number, a_review_quote_of_one_word_parts,
           a_review_quote_with_changed_symbols, a_review_quote_stitched_from_two_sentences, a_bib_key_index,
-          a_cause_verdict_without_source, a_bracketed_insertion_inverting_an_abstract, a_bracketed_insertion_adding_a_number]
+          a_cause_verdict_without_source, a_bracketed_insertion_inverting_an_abstract, a_bracketed_insertion_adding_a_number,
+          a_transcribed_fact_of_the_review]
 
 
 REFUSED = [a_bib_key_script, a_bib_key_path, a_symlinked_content, a_symlinked_case, a_case_named_index, a_cause_named_hallmarks,

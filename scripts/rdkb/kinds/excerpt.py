@@ -42,6 +42,9 @@ E605 = declare("E605", "a bracketed insertion in a quote that adds a negation or
                "an insertion [ ... ] may only name what the quoted words refer to (e.g. [botulinum toxin]); a negation or a "
                "figure must be the source's own words, so quote them, or state it in our words outside the quote",
                "cases/E605-insertion.yaml")
+E606 = declare("E606", "`transcribed: true` for a fact of a work whose whole text is stored (the review's fingerprint, or a "
+               "full-text excerpt)", "the text is here to check against: quote the source's words instead of `transcribed: true`",
+               "cases/E606-transcribed-where-stored.yaml")
 _INSERTION = re.compile(r"\[([^\[\]]*)\]")
 NEGATIONS = frozenset({"no", "not", "never", "none", "neither", "nor", "without", "cannot", "nobody", "nothing", "nowhere",
                        "non", "absent", "lack", "lacked", "lacking", "failed", "unable"})
@@ -421,9 +424,30 @@ def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
     return False, close[0] if close else ""
 
 
+def transcribed(ds: Dataset) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
+    """(record, path, work) of every fact marked `transcribed: true`, with the work it is from (`via`, else `ref`)."""
+    for rec in ds.all_records():
+        if rec.kind == KIND.name or (rec.raw and b"transcribed" not in rec.raw and b"\\" not in rec.raw):
+            continue
+        stack: list[tuple[Any, tuple[Any, ...], str]] = [(rec.data, (), "")]
+        while stack:
+            node, path, inherited = stack.pop()
+            if isinstance(node, dict):
+                here = _work(node.get("source")) or inherited
+                if node.get("transcribed") is True:
+                    yield rec, (*path, "transcribed"), here
+                stack.extend((v, (*path, k), here) for k, v in node.items() if isinstance(v, (dict, list)))
+            elif isinstance(node, list):
+                stack.extend((v, (*path, i), inherited) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
 def check(ds: Dataset) -> list[Issue]:
     excerpts, prints = store(ds)
     issues: list[Issue] = []
+    for rec, path, work in transcribed(ds):  # the whole text is stored: the fact can be, and must be, quoted
+        if work in prints or (work in excerpts and excerpts[work].access_level in ("full-text", "full_text")):
+            issues.append(E606.at(rec.rel, rec.line(path), f"{fmt_path(path[:-1])}: transcribed, but the whole text of {work} "
+                                  f"is in {FOLDER}/"))
     keys = set(ds.references)
     for r in ds.of(KIND.name):
         if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not ds.bib_refused:

@@ -108,14 +108,14 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_MARKER.sub("", text).lower())
 
 
+def sentence_texts(text: str) -> list[str]:
+    """The work's sentences (a sentence ends at . ! ? before a capital, or at a line break), reference markers dropped."""
+    return [part for part in _SENTENCE_END.split(_MARKER.sub("", text)) if part.strip()]
+
+
 def sentences(text: str) -> list[list[str]]:
-    """The work's sentences as token lists (a sentence ends at . ! ? before a capital, or at a line break)."""
-    out = []
-    for part in _SENTENCE_END.split(_MARKER.sub("", text)):
-        t = tokens(part)
-        if t:
-            out.append(t)
-    return out
+    """The work's sentences as token lists."""
+    return [t for t in (tokens(part) for part in sentence_texts(text)) if t]
 
 
 def span_hash(salt: str, sentence: int, span: list[str]) -> str:

@@ -126,12 +126,16 @@ BEGIN, END = "\x02", "\x03"  # a sentence's first and last tokens are hashed wit
 
 
 def fingerprint(text: str, salt: str) -> tuple[int, list[str]]:
-    """(number of sentences, sorted salted hashes of every MIN_SPAN- to SPAN_MAX-token span of every sentence, the
-    sentence's BEGIN and END marks counted as tokens: a whole short sentence, such as a table cell, is a span too)."""
-    sents = [[BEGIN, *t, END] for t in sentences(text)]
-    out = {span_hash(salt, s, t[i:i + n]) for s, t in enumerate(sents) for n in range(MIN_SPAN, SPAN_MAX + 1)
-           for i in range(len(t) - n + 1)}
-    return len(sents), sorted(out)
+    """(number of sentences, sorted salted hashes of: every MIN_SPAN- to SPAN_MAX-token span of every sentence; and, with
+    the sentence's BEGIN / END marks, only its first and last full windows (SPAN_MAX tokens, or the whole sentence when
+    shorter: a table cell). So a sentence's start cannot be guessed from its first two words and the mark."""
+    out: set[str] = set()
+    for s, t in enumerate(sentences(text)):
+        out |= {span_hash(salt, s, t[i:i + n]) for n in range(MIN_SPAN, SPAN_MAX + 1) for i in range(len(t) - n + 1)}
+        marked = [BEGIN, *t, END]
+        n = min(len(marked), SPAN_MAX)
+        out |= {span_hash(salt, s, marked[:n]), span_hash(salt, s, marked[-n:])}
+    return s + 1 if out else 0, sorted(out)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ published text it was made from). Written by `python -m rdkb.tools.fingerprint` 
 `make check` refuses a fingerprint in references_cache/ that is not pinned here with its digest (E603)."""
 
 PINS: dict[str, tuple[str, tuple[str, ...], str]] = {
-    'davis2015review.ngrams': ('48acbdc75766902f21af45ad07930a136072d4c05e124b8bcf646e9c71de3ff2',
+    'davis2015review.ngrams': ('2544cc27218a9faa3fa6a9c1580f9dd6a519f4e2d98068d5f9d8a64158c4adfd',
         ('davis2015review', 'davis2015summary'),
         'd82a60445e313407a96ba0a65f4d42a142a068119da46a5b599198b5215c9ecc'),
 }

@@ -29,6 +29,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
+    "0.8": "Second security round",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -70,6 +71,12 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+    "0.8": ["Security, second round: hand-written pages are checked as Python-Markdown parses them (allowlisted tags, "
+            "attributes and link schemes, time and size limits) and have one plain-text front-matter block (E502); symbolic links "
+            "are refused anywhere under every input folder, templates included; quote checks never fetch or write (excerpt ids "
+            "match their bib entry, one text per work); the review's fingerprint is pinned and a quote of it must be one span "
+            "of one sentence, numbers and symbols included; insertions may not add a negation or a number (E605); literature "
+            "URLs are validated and %-encoded (E703); MkDocs' output is terminal- and CI-safe."],
 }
 
 

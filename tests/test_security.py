@@ -528,6 +528,21 @@ def test_mkdocs_serve_logs_are_made_terminal_and_ci_safe():  # defect 12: `make 
     _tool_safe("\n".join(seen))
 
 
+def test_plain_markdown_passes_the_parsed_page_check():  # defects 6, 11: the allowlist does not refuse what pages use
+    from rdkb.kinds.content import front_matter, front_matter_problems, unsafe_markup
+
+    page = ("---\nnav_title: Plain\ndescription: \"McClinton & Heiderscheit's 'criteria'\"\n---\n\n# Plain page\n\n"
+            "Text with *emphasis*, **strong**, `code` and a [page link](references.md#wu2006) or an "
+            "[address](https://example.org/a?b=1&c=2).\n\n3. third\n4. fourth\n\n> a quote\n\n!!! note \"Note\"\n    An admonition.\n\n"
+            "Table: A caption\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n    <script>in a code block</script>\n\n"
+            "`<b>in a code span</b>`\n\n---\n\nEnd.\n")
+    assert front_matter_problems(page) == []
+    assert front_matter(page) == {"nav_title": "Plain", "description": "McClinton & Heiderscheit's 'criteria'"}
+    assert unsafe_markup(page.split("---\n", 2)[2]) == []
+    # mkdocs.yml has no fenced_code: a ``` block is not code there, and its HTML would be live (the old regex exempted it)
+    assert unsafe_markup("# X\n\n```\n<script>alert(1)</script>\n```\n") == [(4, "raw HTML (<script>)")]
+
+
 def test_copying_never_follows_a_link(tmp_path):  # defect 2, defence in depth behind E014
     from rdkb.pipeline.render import Writer
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, reference, series, survey, table
+from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, question, reference, series, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, handout, summary
 
@@ -27,6 +27,7 @@ KINDS: tuple[Kind[Any], ...] = (
     content.KIND,
     literature.PROTOCOL,
     literature.KIND,
+    question.KIND,
     hpo.KIND,
     phenopackets.KIND,
     summary.KIND,

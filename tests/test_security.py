@@ -230,12 +230,12 @@ def _candidate_url(kb, url: str) -> None:
 
 def a_literature_url_with_markup(kb):  # defect 5: markup through a URL the schema's ^https?://\\S+$ accepts
     _candidate_url(kb, "https://example.org/<img/src/onerror=alert(1)>")
-    return "literature/candidates.yaml", "E703"
+    return "literature/candidates.yaml", "E704"
 
 
 def a_literature_url_with_an_attribute(kb):  # defect 5: an onclick on the literature page
     _candidate_url(kb, 'https://example.org/x"onclick="alert(1)')
-    return "literature/candidates.yaml", "E703"
+    return "literature/candidates.yaml", "E704"
 
 
 def _review_quote(kb, quote: str) -> str:

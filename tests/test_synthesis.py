@@ -84,13 +84,28 @@ def test_levels_are_never_pooled_each_has_its_unit_and_population(real):
             assert lv["k"] <= lv["n"]
 
 
-def test_case_level_counts_each_case_record_once(real):
-    cases = json.loads((real.build_docs / "data" / "cases.json").read_text(encoding="utf-8"))
+def test_case_level_counts_each_patient_once(real):
+    from rdkb.kinds import case
+
+    cv = derive(load(real), vocabulary(), real).context.view(case.KIND)
+    ids = {c.id for c in cv.cases}
     for q in _synthesis(real)["questions"]:
         for lv in q["levels"]:
             if lv["level"] == "cases":
-                assert lv["n"] == len(cases)
-                assert lv["k"] == len(lv["cases"]) and set(lv["cases"]) <= {c["id"] for c in cases}
+                assert lv["n"] == cv.n_patients  # case records joined by a same_patient_as link count once
+                assert set(lv["cases"]) <= ids and lv["k"] <= len(lv["cases"])
+
+
+def test_linked_records_count_as_one_patient(tmp_path):
+    layout = copy_fixture_kb(tmp_path / "kb")
+    d = derive(load(layout), vocabulary(), layout)
+    before = d.context.view(question.KIND).by_id["parkinsons"]["levels"][0]
+    f = layout.cases / "wu2006-1.yaml"
+    f.write_text(f.read_text(encoding="utf-8") + "same_patient_as:\n  - case: bozi2003-2\n    certainty: possibly-same\n"
+                 "    evidence: {age: test fixture}\n", encoding="utf-8")
+    assert not [i.format() for i in validate(load(layout)) if i.is_error]
+    after = derive(load(layout), vocabulary(), layout).context.view(question.KIND).by_id["parkinsons"]["levels"][0]
+    assert after["n"] == before["n"] - 1
 
 
 def test_series_levels_state_their_population(real):

@@ -64,11 +64,18 @@ CASE_FIELDS: tuple[CaseField, ...] = (
     CaseField("training_volume", "Training volume"),
     CaseField("symptom_locus", "Where the symptom shows"),
     CaseField("symptom_origin", "Where it arises"),
+    CaseField("onset_wording", "Onset (source's words, approximate)"),
+    CaseField("tremor", "Tremor (type as the source words it)"),
+    CaseField("activity_after_onset", "Running or exercise after onset"),
+    CaseField("non_motor_signs", "Non-motor and other signs"),
+    CaseField("parkinsons_onset", "Parkinson's disease: onset group",
+              phenopacket="diseases[] (ORPHA:2828 young-onset Parkinson disease for young-onset; otherwise the general Parkinson disease code)"),
 )
 BY_NAME = {f.name: f for f in CASE_FIELDS}
 
 # Schema properties of a case that are not single facts (shown and exported by their own code).
-OTHER_PROPERTIES = ("paper", "in_review", "treatments", "other_interventions", "notes", "phenotypes", "series")
+OTHER_PROPERTIES = ("paper", "in_review", "treatments", "other_interventions", "notes", "phenotypes", "series",
+                    "same_patient_as")
 
 VOCABULARY_OF_TYPE = {"regionsFact": "body_regions", "outcomeFact": "outcomes"}
 

@@ -27,6 +27,7 @@ KINDS: tuple[Kind[Any], ...] = (
     content.KIND,
     literature.PROTOCOL,
     literature.KIND,
+    literature.ACCESS,
     question.KIND,
     hpo.KIND,
     phenopackets.KIND,

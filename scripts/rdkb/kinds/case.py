@@ -15,11 +15,17 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from rdkb import fields
-from rdkb.kinds import reference, series
+from rdkb.kinds import literature, reference, series
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
-from rdkb.model import Dataset, Record
+from rdkb.model import Dataset, Issue, Record
+from rdkb.rules import declare
+
+E209 = declare("E209", "a same_patient_as link to an unknown case record, to the case itself, or to a case of the same paper",
+               "same_patient_as names the case record (cases/<id>.yaml) of the same patient in ANOTHER report",
+               "cases/E209-unknown-patient-link.yaml")
 
 FOOT_REGIONS = frozenset({"toes", "foot", "ankle"})
+UNSPECIFIED_LEG = "leg"  # body region vocabulary: the source says "leg" without a region
 NOT_REPORTED = "not reported"
 NOT_APPLICABLE = "not_applicable"
 TRANSCRIBED = "transcribed, no verbatim text available"
@@ -127,6 +133,7 @@ class CaseView:
     interventions: tuple[dict[str, Any], ...]
     cites: tuple[str, ...]
     changed: str
+    same_patient_as: tuple[dict[str, Any], ...] = ()  # links to the same patient in other reports (case, certainty, evidence)
 
     @property
     def age_text(self) -> str:
@@ -143,6 +150,16 @@ class CaseView:
     @property
     def regions_text(self) -> str:
         return ", ".join(r.replace("-", " ") for r in self.regions) if self.regions else NOT_REPORTED
+
+
+def foot_or_ankle(regions: tuple[str, ...] | None) -> bool | None:
+    """True when a foot region is named; None when unknown: no regions, or only an unspecified 'leg' besides
+    non-foot regions (a 'leg' the source does not place may include the foot)."""
+    if regions is None:
+        return None
+    if FOOT_REGIONS & set(regions):
+        return True
+    return None if UNSPECIFIED_LEG in regions else False
 
 
 def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: str) -> CaseView:
@@ -174,13 +191,14 @@ def case_view(rec: Record, refs: reference.ReferencesView, vocab: Any, changed: 
         age_presentation=_num(d.get("age_at_presentation")), age_onset=_num(d.get("age_at_onset")),
         age_unstated=_num(d.get("age_timing_unstated")),
         side=display_fact(d.get("side"), vocab)["text"], regions=regions,
-        foot_or_ankle=None if regions is None else bool(FOOT_REGIONS & set(regions)),
+        foot_or_ankle=foot_or_ankle(regions),
         adequately_described=tri(d.get("adequately_described")) if in_review else None,
         spread_other=tri(d.get("spread_to_other_activities")), spread_walking=tri(d.get("spread_to_walking")),
         rest_tremor=tri(d.get("rest_tremor")), parkinsons=tri(d.get("parkinsons_disease")),
         outcome=fact_value(d.get("outcome")), agents=agents, in_review=bool(d.get("in_review")),
         facts=tuple(facts), treatments=tuple(items), interventions=tuple(iv_items), cites=tuple(c for c in cites if c),
         changed=changed,
+        same_patient_as=tuple(dict(x) for x in (d.get("same_patient_as") or []) if isinstance(x, dict)),
     )
 
 
@@ -198,6 +216,7 @@ def case_object(c: CaseView) -> dict[str, Any]:
     obj["treatments_status"] = fact_status(data.get("treatments"))
     obj["sources"] = {f.name: data[f.name]["source"] for f in fields.CASE_FIELDS
                       if isinstance(data.get(f.name), dict) and "source" in data[f.name]}
+    obj["same_patient_as"] = [{"case": x.get("case"), "certainty": x.get("certainty")} for x in c.same_patient_as]
     obj["record"] = f"records/{c.rel}"
     return obj
 
@@ -209,6 +228,55 @@ class CasesView:
     papers: tuple[dict[str, Any], ...]  # one per paper with cases: key, label, cases, n, n_in_review, review_count, ref
     objects: tuple[dict[str, Any], ...]  # cases.json items, same order as cases
     panel: dict[str, Any]  # the case table's figures panel: what it shows and every case's values (panel_data)
+    patients: tuple[tuple[str, ...], ...] = ()  # case ids grouped by patient (a same_patient_as link joins two records)
+
+    @property
+    def n_patients(self) -> int:
+        """Patients counted once each: case records joined by a same_patient_as link (either certainty) count as one."""
+        return len(self.patients)
+
+    @property
+    def n_patients_certain(self) -> int:
+        """Patients when only 'same' links join records ('possibly-same' records counted apart): the upper bound."""
+        return len(patient_groups(self.cases, certain_only=True))
+
+
+def patient_groups(cases: Iterable[CaseView], certain_only: bool = False) -> tuple[tuple[str, ...], ...]:
+    """Case ids grouped by patient: the connected components of the same_patient_as links (to known cases)."""
+    ids = [c.id for c in cases]
+    parent = {i: i for i in ids}
+
+    def root(i: str) -> str:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for c in cases:
+        for link in c.same_patient_as:
+            other = link.get("case")
+            if other in parent and other != c.id and (not certain_only or link.get("certainty") == "same"):
+                parent[root(other)] = root(c.id)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for i in ids:
+        groups[root(i)].append(i)
+    return tuple(sorted(tuple(sorted(g)) for g in groups.values()))
+
+
+def check(ds: Dataset) -> list[Issue]:
+    recs = {r.id: r for r in ds.of(KIND.name)}
+    issues: list[Issue] = []
+    for r in recs.values():
+        links = r.data.get("same_patient_as")
+        for i, link in enumerate(links if isinstance(links, list) else []):
+            other = link.get("case") if isinstance(link, dict) else None
+            if not isinstance(other, str):
+                continue
+            why = ("unknown case record" if other not in recs else "the case itself" if other == r.id
+                   else "a case of the same paper" if recs[other].data.get("paper") == r.data.get("paper") else "")
+            if why:
+                issues.append(E209.at(r.rel, r.line(("same_patient_as", i, "case")), f"same_patient_as[{i}].case: {other!r} is {why}"))
+    return issues
 
 
 def derive(ds: Dataset, views: Views) -> CasesView:
@@ -226,7 +294,7 @@ def derive(ds: Dataset, views: Views) -> CasesView:
                        "n": len(by_paper[key]), "n_in_review": sum(1 for c in by_paper[key] if c.in_review),
                        "review_count": int(stated) if stated.isdigit() else None, "ref": ref})
     return CasesView(cases, {c.id: c for c in cases}, tuple(papers), tuple(case_object(c) for c in cases),
-                     panel_data(cases, views.vocab))
+                     panel_data(cases, views.vocab), patient_groups(cases))
 
 
 # ---------------------------------------------------------------- the case table's figures panel
@@ -441,7 +509,10 @@ def pages(ctx: Context) -> list[PagePlan]:
                                                             "panel_json": script_json(v.panel)},
                     Nav("Literature", "Cases", "every case, one row each, linking to a page per case", "Literature cases"), since="0.1")]
     out += [case_page(c) for c in v.cases]
-    out.append(PagePlan("papers/index.md", "papers/index.md.j2", {"changed": newest},
+    ledger = ctx.view(literature.ACCESS)
+    case_papers = {p["key"] for p in v.papers}
+    out.append(PagePlan("papers/index.md", "papers/index.md.j2", {
+        "changed": max(newest, ctx.newest([ledger.rel])), "ledger": ledger, "case_papers": sorted(case_papers)},
                         Nav("Literature", "Papers", "the case papers and their cases"), since="0.1"))
     for p in v.papers:
         ref = p["ref"]
@@ -460,6 +531,7 @@ def pages(ctx: Context) -> list[PagePlan]:
             "p": p, "citation": view["text"] if view is not None else p["key"], "ext_links": ext,
             "paper_notes": ref.get("note") if ref is not None else "",
             "series": list(ctx.view(series.KIND).by_paper.get(p["key"], ())),
+            "access": ledger.by_key.get(p["key"]),
             "changed": ctx.newest([c.rel for c in p["cases"]])}, since="0.1", inputs=tuple(c.rel for c in p["cases"])))
     return out
 
@@ -512,7 +584,7 @@ def _csv_fields() -> str:
 
 
 KIND: Kind[CasesView] = Kind(
-    name="case", folder="cases", schema="case.schema.json", derive=derive, cites=cites, pages=pages, reserved=("index",),
+    name="case", folder="cases", schema="case.schema.json", check=check, derive=derive, cites=cites, pages=pages, reserved=("index",),
     description="one record per published case",
     exports=(
         Export("cases.json", "JSON array", "case",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from rdkb.clock import today
@@ -21,11 +23,14 @@ from rdkb.safetext import https_url, record_url
 W701 = declare("W701", "the last literature search is more than 12 months old",
                "run the search again (README: 'Run the literature search again') and update date_of_search",
                "literature/W701-stale-search.yaml", warning=True)
+E703 = declare("E703", "an access-ledger entry for a work not in the bibliography, twice for one work, or an included "
+               "report or a case paper of the review without a ledger entry", "add the report to literature/access.yaml (what was read, where, when, "
+               "at what level, what was not reachable), or fix its key", "literature/E703-access-ledger.yaml")
 E702 = declare("E702", "a screened report that is included or background but not in the bibliography, or an overlap "
                "with an unknown report", "add the report to bib/references.bib (or fix the key)", "literature/E702-unknown-report.yaml")
-E703 = declare("E703", "a screened report's URL that is not a valid http(s):// address (only https:// ones are linked)",
+E704 = declare("E704", "a screened report's URL that is not a valid http(s):// address (only https:// ones are linked)",
                "give the address as the browser shows it: https:// (or http://), a host name, no spaces, quotes, < > or "
-               "backslashes (%-encode other characters)", "literature/E703-bad-url.yaml")
+               "backslashes (%-encode other characters)", "literature/E704-bad-url.yaml")
 
 EXCLUSIONS = {
     "duplicate-record": "duplicate record",
@@ -60,7 +65,7 @@ def check(ds: Dataset) -> list[Issue]:
         for i, c in enumerate(cands):
             for j, u in enumerate(c.get("urls") or []):
                 if not record_url(u):
-                    issues.append(E703.at(rec.rel, rec.line(("candidates", i, "urls", j)), f"candidates[{i}].urls[{j}]: "
+                    issues.append(E704.at(rec.rel, rec.line(("candidates", i, "urls", j)), f"candidates[{i}].urls[{j}]: "
                                           f"{str(u)[:80]!r} is not a valid http(s):// address"))
             if c.get("decision") in ("include", "background") and c.get("key") not in ds.references:
                 issues.append(E702.at(rec.rel, rec.line(("candidates", i, "key")), f"candidates[{i}]: {c.get('key')!r} is "
@@ -70,6 +75,70 @@ def check(ds: Dataset) -> list[Issue]:
                     issues.append(E702.at(rec.rel, rec.line(("candidates", i, "suspected_overlap", j, "key")),
                                           f"candidates[{i}].suspected_overlap[{j}]: unknown report {o.get('key')!r}"))
     return issues
+
+
+ACCESS_LEVELS = {"full-text": "full text", "full-text-excerpt": "part of the full text", "abstract": "abstract only",
+                 "secondary": "known only through another work"}
+READING_LEVELS = {"abstract": "abstract", "full-text-opening": "opening of the full text", "page-excerpt": "one page of the report",
+                  "table": "a table of the full text", "full-text": "full text"}
+
+
+def check_access(ds: Dataset) -> list[Issue]:
+    """Every ledger entry names a known work once; every included report and every case paper of the review has an entry."""
+    rec = ds.one(ACCESS.name)
+    if rec is None or not isinstance(rec.data.get("entries"), list) or ds.bib_refused:
+        return []
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for i, e in enumerate(rec.data["entries"]):
+        key = e.get("key") if isinstance(e, dict) else None
+        if not isinstance(key, str):
+            continue
+        if key not in ds.references:
+            issues.append(E703.at(rec.rel, rec.line(("entries", i, "key")), f"entries[{i}]: {key!r} is not in {ds.bib_path}"))
+        elif key in seen:
+            issues.append(E703.at(rec.rel, rec.line(("entries", i, "key")), f"entries[{i}]: {key!r} has a ledger entry already"))
+        seen.add(key)
+    screening = ds.one(KIND.name)
+    cands = screening.data.get("candidates", []) if screening is not None else []
+    wanted = {c.get("key") for c in cands if isinstance(c, dict) and c.get("decision") == "include"}
+    wanted |= {k for k, ref in ds.references.items() if ref.get("casepaper") == "yes"}  # the review's case papers
+    for key in sorted(k for k in wanted - seen if isinstance(k, str) and k in ds.references):
+        issues.append(E703.at(rec.rel, 1, f"{key!r} is included (or reports cases) but has no access-ledger entry"))
+    return issues
+
+
+@dataclass(frozen=True)
+class AccessView:
+    entries: tuple[dict[str, Any], ...]  # as in literature/access.yaml, each with `access_label` and readings' `level_label`
+    by_key: Mapping[str, dict[str, Any]]
+    summary: tuple[tuple[str, str, int], ...]  # (access level, its label, number of works), in ACCESS_LEVELS order
+    readings: tuple[tuple[str, str, int], ...]  # (reading level, its label, number of copies read)
+    as_of: str
+    rel: str
+
+    @property
+    def not_reachable(self) -> tuple[tuple[str, str], ...]:
+        """(key, what) for every part a maintainer with library access could still read."""
+        return tuple((e["key"], w) for e in self.entries for w in e.get("not_reachable", []))
+
+
+def derive_access(ds: Dataset, views: Views) -> AccessView:
+    rec = ds.one(ACCESS.name)
+    raw = rec.data.get("entries", []) if rec is not None else []
+    entries = []
+    for e in raw:
+        e = dict(e)
+        e["access_label"] = ACCESS_LEVELS.get(e.get("access", ""), e.get("access", ""))
+        e["read"] = [dict(r, level_label=READING_LEVELS.get(r.get("level", ""), r.get("level", ""))) for r in e.get("read", [])]
+        entries.append(e)
+    entries.sort(key=lambda e: e["key"])
+    count = Counter(e.get("access") for e in entries)
+    reads = Counter(r.get("level") for e in entries for r in e["read"])
+    return AccessView(tuple(entries), MappingProxyType({e["key"]: e for e in entries}),
+                      tuple((k, v, count.get(k, 0)) for k, v in ACCESS_LEVELS.items()),
+                      tuple((k, v, reads.get(k, 0)) for k, v in READING_LEVELS.items()),
+                      str(rec.data.get("as_of", "")) if rec is not None else "", rec.rel if rec is not None else "")
 
 
 @dataclass(frozen=True)
@@ -104,6 +173,16 @@ def derive(ds: Dataset, views: Views) -> LiteratureView:
         for o in c.get("suspected_overlap") or []:
             a, b = sorted((c["key"], o["key"]))
             pairs.setdefault((a, b), o["reason"])
+    # a patient linked across reports (a case's same_patient_as) joins the two reports, so counts take the patient once
+    cases_view: Any = views.views.get("case")
+    by_id = getattr(cases_view, "by_id", {})
+    for cv in getattr(cases_view, "cases", ()):
+        for link in cv.same_patient_as:
+            other = by_id.get(link.get("case"))
+            if other is not None and other.paper != cv.paper:
+                a, b = sorted((cv.paper, other.paper))
+                word = "the same patient" if link.get("certainty") == "same" else "possibly the same patient"
+                pairs.setdefault((a, b), f"{word} in both reports: case records {cv.id} and {other.id}")
     rels = tuple(r.rel for r in (proto, rec) if r is not None)
     return LiteratureView(dict(proto.data) if proto else {}, tuple(cands), flow,
                           tuple((a, b, why) for (a, b), why in sorted(pairs.items())),
@@ -117,7 +196,9 @@ def pages(ctx: Context) -> list[PagePlan]:
     groups = {d: [c for c in v.candidates if c["decision"] == d] for d in ("include", "background", "exclude")}
     return [PagePlan("literature/index.md", "literature/index.md.j2", {
         "p": v.protocol, "flow": v.flow, "groups": groups, "overlaps": list(v.overlaps), "exclusions": EXCLUSIONS,
-        "records": list(v.rels), "changed": ctx.newest(v.rels)},
+        "access": ctx.view(ACCESS),
+        "records": list(v.rels) + ([ctx.view(ACCESS).rel] if ctx.view(ACCESS).rel else []),
+        "changed": ctx.newest(list(v.rels) + [ctx.view(ACCESS).rel])},
         Nav("Literature", "Literature search", "the living review's search protocol, every screened report and the flow"),
         since="0.5")]
 
@@ -143,3 +224,6 @@ KIND: Kind[LiteratureView] = Kind(
                     "decision (include / exclude / background), exclusion, reason, urls, suspected_overlap (key, reason)",
                     _reports, since="0.5"),),
 )
+ACCESS: Kind[AccessView] = Kind(
+    name="access", folder="literature", single="access", schema="access.schema.json", check=check_access,
+    derive=derive_access, description="the access ledger: what was read of each included or review paper, where, when, at what level")

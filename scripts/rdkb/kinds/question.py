@@ -100,26 +100,23 @@ CASE_MEASURES: dict[str, tuple[str, Callable[[CaseView], bool | None]]] = {
 }
 
 
-def _same_as(c: CaseView) -> str | None:
-    """The case id this record is the same patient as, when a source-based link says so (not 'possibly')."""
-    link = c.record.data.get("same_patient_as")
-    links = link if isinstance(link, list) else [link]
-    for x in links:
-        if isinstance(x, dict) and isinstance(x.get("case"), str) and x.get("certainty", "same") == "same":
-            return str(x["case"])
-    return None
+def patients(cases: Sequence[CaseView]) -> list[tuple[CaseView, ...]]:
+    """Each patient once: case records joined by a same_patient_as link (rdkb.kinds.case.patient_groups, either
+    certainty) form one patient, in id order."""
+    by_id = {c.id: c for c in cases}
+    return [tuple(by_id[i] for i in group) for group in case.patient_groups(cases)]
 
 
 def distinct_patients(cases: Sequence[CaseView]) -> list[CaseView]:
-    """Each patient once: a case record linked as the same patient as an earlier one (by id) is left out."""
-    ids = {c.id for c in cases}
-    out = []
-    for c in cases:
-        other = _same_as(c)
-        if other is not None and other in ids and other < c.id:
-            continue
-        out.append(c)
-    return out
+    """One case record per patient (the first of each linked group)."""
+    return [group[0] for group in patients(cases)]
+
+
+def _merged(values: Sequence[bool | None]) -> bool | None:
+    """A patient's value over its linked records: yes if any record says yes, no if one says no and none yes."""
+    if any(v is True for v in values):
+        return True
+    return False if any(v is False for v in values) else None
 
 
 def _of(k: float | None, n: float | None, value: str | None = None) -> str:
@@ -132,7 +129,8 @@ def _of(k: float | None, n: float | None, value: str | None = None) -> str:
 
 def case_level(qid: str, measure: str, cases: Sequence[CaseView]) -> dict[str, Any]:
     meaning, get = CASE_MEASURES[measure]
-    values = [get(c) for c in cases]
+    groups = patients(cases)
+    values = [_merged([get(c) for c in g]) for g in groups]
     k = sum(1 for v in values if v is True)
     no = sum(1 for v in values if v is False)
     nr = sum(1 for v in values if v is None)
@@ -141,7 +139,7 @@ def case_level(qid: str, measure: str, cases: Sequence[CaseView]) -> dict[str, A
             "k": k, "n": len(values), "no": no, "not_reported": nr, "value": None,
             "text": f"not reported for any of {len(values)}" if nr == len(values) else f"{k} of {len(values)} (not reported: {nr})",
             "source": None, "quote": "", "link": "cases/index.md",
-            "cases": [c.id for c, v in zip(cases, values, strict=True) if v is True]}
+            "cases": [c.id for g, v in zip(groups, values, strict=True) if v is True for c in g]}
 
 
 def population(s: Mapping[str, Any], fact: Mapping[str, Any]) -> tuple[str, str]:
@@ -300,9 +298,9 @@ def runner_bounds(cases: Sequence[CaseView], series_view: Any, lit: Any, review_
     """At least: individually described, confirmed runners (case records; each patient once; reports suspected to share
     patients count by their largest). At most: every patient a report describes with runner's dystonia, series included
     (stated runners, else patients described with runner's dystonia, else case records), every report added."""
-    patients = distinct_patients(cases)
-    confirmed = Counter(c.paper for c in patients if _confirmed_runner(c, series_view))
-    per_case = Counter(c.paper for c in patients)
+    once = distinct_patients(cases)
+    confirmed = Counter(c.paper for c in once if _confirmed_runner(c, series_view))
+    per_case = Counter(c.paper for c in once)
     patient_designs = {"case-report", "case-series", "retrospective-cohort", "congress-abstract"}
     included = [c["key"] for c in lit.included
                 if per_case[c["key"]] or any(s["design"] in patient_designs for s in series_view.by_paper.get(c["key"], ()))]
@@ -388,7 +386,7 @@ class SynthesisView:
 
 
 def derive(ds: Dataset, views: Views) -> SynthesisView:
-    cases = distinct_patients(views.view(case.KIND).cases)
+    cases = views.view(case.KIND).cases
     sv = views.view(series.KIND)
     by_series = {s["id"]: s for s in sv.series}
     claims = {c["id"]: c for c in views.view(claim.KIND).claims}

@@ -79,12 +79,17 @@ CHANGES = {
             "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
             "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
             "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803.",
+            "Case records hold what sources say in their own words (onset in the source's words, tremor type, running after "
+            "onset, non-motor signs, Parkinson's onset group, 'leg' without a region) and name the same patient in another "
+            "report (same_patient_as, with the evidence and 'same' or 'possibly the same'; rule E209); an access ledger says "
+            "what was read of each paper, where, when and at what level (Papers and Literature pages; rule E703); table cells are "
+            "quoted with their row and column; a second, independent search pass with its screeners and their agreement.",
             "Security, second round: hand-written pages are checked as Python-Markdown parses them (allowlisted tags, "
             "attributes and link schemes, time and size limits) and have one plain-text front-matter block (E502); symbolic links "
             "are refused anywhere under every input folder, templates included; quote checks never fetch or write (excerpt ids "
             "match their bib entry, one text per work); the review's fingerprint is pinned and a quote of it must be one span "
             "of one sentence, numbers and symbols included; insertions may not add a negation or a number (E605); literature "
-            "URLs are validated and %-encoded (E703); MkDocs' output is terminal- and CI-safe."],
+            "URLs are validated and %-encoded (E704); MkDocs' output is terminal- and CI-safe."],
 }
 
 

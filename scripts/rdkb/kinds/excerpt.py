@@ -23,23 +23,79 @@ from typing import Any
 from rdkb.kinds.base import Kind
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import Layout
-from rdkb.pipeline.load import E014, parse_yaml_bytes, rel_path
+from rdkb.pipeline.load import E001, E014, parse_yaml_bytes, rel_path
 from rdkb.rules import declare
 
 E601 = declare("E601", "a quote that is not the exact text of the work it cites (the `via` work when there is one)",
                "copy the words exactly from the source; `...` may join two passages; if no verbatim text is available, "
                "drop the quote and write `transcribed: true`", "cases/E601-quote-not-found.yaml")
-E602 = declare("E602", "a quote whose work has no verbatim text in the excerpt store (references_cache/)",
+E602 = declare("E602", "a quote whose work has no verbatim text in the excerpt store (references_cache/), or that no "
+               "source ties to a work",
                "add the published abstract to references_cache/ (see CONTRIBUTING.md, Excerpt store), or drop the quote and "
                "write `transcribed: true`", "cases/E602-no-verbatim-text.yaml")
-E603 = declare("E603", "an excerpt-store file that is malformed or names an unknown bib key",
-               "front matter needs reference_id, content_type and bibkey (a key of bib/references.bib); text after '## Content'",
-               "references_cache/E603-bad-excerpt.md")
+E603 = declare("E603", "an excerpt-store file that is malformed, names an unknown bib key, does not match its bib entry, "
+               "or is a second text or fingerprint of one work",
+               "front matter needs reference_id (PMID:<pmid> or DOI:<doi> of the bib entry, or url:https://... when the entry has "
+               "only that url), with the file named after it (':', '/', '?', '=' as '_'), content_type and bibkey (a key of "
+               "bib/references.bib); text after '## Content'; one file per work", "references_cache/E603-bad-excerpt.md")
+E605 = declare("E605", "a bracketed insertion in a quote that adds a negation or a number",
+               "an insertion [ ... ] may only name what the quoted words refer to (e.g. [botulinum toxin]); a negation or a "
+               "figure must be the source's own words, so quote them, or state it in our words outside the quote",
+               "cases/E605-insertion.yaml")
+E606 = declare("E606", "`transcribed: true` for a fact of a work whose whole text is stored (the review's fingerprint, or a "
+               "full-text excerpt)", "the text is here to check against: quote the source's words instead of `transcribed: true`",
+               "cases/E606-transcribed-where-stored.yaml")
+_INSERTION = re.compile(r"\[([^\[\]]*)\]")
+NEGATIONS = frozenset({"no", "not", "never", "none", "neither", "nor", "without", "cannot", "nobody", "nothing", "nowhere",
+                       "non", "absent", "lack", "lacked", "lacking", "failed", "unable"})
+NUMBER_WORDS = frozenset({"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+                          "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million",
+                          "half", "once", "twice", "thrice", "both", "single", "dozen", "all", "every", "each", "most", "few",
+                          "several", "many", "majority", "minority", "first", "second", "third", "none"})
+
+
+def insertion_problem(quote: str) -> str:
+    """What a bracketed insertion adds that the source did not say ('' when nothing): a negation or a number."""
+    for m in _INSERTION.finditer(quote):
+        inserted = m.group(1)
+        w = words(inserted.replace("n't", " not"))
+        if any(x in NEGATIONS for x in w):
+            return f"the insertion [{inserted[:60]}] adds a negation"
+        if any(x.isdigit() or x in NUMBER_WORDS for x in w) or re.search(r"\d", inserted):
+            return f"the insertion [{inserted[:60]}] adds a number"
+    return ""
 
 FOLDER = "references_cache"
-NGRAM_MAX = 4
+# The only reference ids the store accepts: nothing that names a local file (file:) or another scheme; url: only for a
+# work whose bib entry has no DOI or PMID, as https, matching the entry's url. The file must be named after the id.
+REFERENCE_ID = re.compile(r"PMID:[1-9][0-9]{0,9}|DOI:10\.[0-9]{4,9}/[!-~]{1,200}|url:https://[!-~]{1,300}")
+
+
+def cache_name(reference_id: str) -> str:
+    """The file stem linkml-reference-validator gives a reference id (':', '/', '?', '=' as '_')."""
+    return reference_id.replace(":", "_").replace("/", "_").replace("?", "_").replace("=", "_")
+
+
+def _line_of(text: str, needle: str) -> int:
+    at = text.find(needle)
+    return text.count("\n", 0, at) + 1 if at >= 0 else 1
 MAX_EXCERPT_BYTES = 64 * 1024
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# The fingerprint (format 2). A quote of a fingerprinted work, or each part of it between '...', must be one contiguous
+# span of at least MIN_SPAN tokens of ONE sentence of the work. Tokens are lower-cased words and numbers and the
+# symbols in SYMBOLS (so '<16' is not '>16'); reference markers glued to a word ('age.16') are dropped from both the
+# work and the quote. The file holds, per sentence s, the salted hash of "s|span" for every span of MIN_SPAN to
+# SPAN_MAX tokens; a longer quote part passes when all its SPAN_MAX-token windows are in the same sentence.
+FORMAT = "2"
+MIN_SPAN = 3
+SPAN_MAX = 6
+HASH_HEX = 12  # 48 bits: a forged quote needs ~2^48 / (number of hashes) tries per false match
+SYMBOLS = "<>=%+±≤≥×°/&$#~≈"
+_TOKEN = re.compile(r"[^\W_]+|[" + re.escape(SYMBOLS) + "]", re.UNICODE)
+_MARKER = re.compile(r"(?<=[^\W\d_][.,;:])\d{1,3}(?:(?:,\s?|[–-])\d{1,3})*(?=[\s\W]|$)")
+_SENTENCE_END = re.compile(r"\n+|(?<=[a-z)\]\"”’][.!?])[\"”’)\]]*\s*(?=[\"“‘(]?[A-Z])")  # not after a digit: '21.Bharam'
 
 
 def words(text: str) -> list[str]:
@@ -47,14 +103,39 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def ngram_hash(salt: str, gram: list[str]) -> str:
-    return hashlib.sha256((salt + " ".join(gram)).encode("utf-8")).hexdigest()[:8]
+def tokens(text: str) -> list[str]:
+    """The fingerprint's tokens: lower-cased words and numbers, and the symbols of SYMBOLS; reference markers dropped."""
+    return _TOKEN.findall(_MARKER.sub("", text).lower())
 
 
-def fingerprint(text: str, salt: str) -> list[str]:
-    """Sorted salted hashes of every 1- to NGRAM_MAX-word run of a text (the text cannot be read back from them)."""
-    w = words(text)
-    return sorted({ngram_hash(salt, w[i:i + n]) for n in range(1, NGRAM_MAX + 1) for i in range(len(w) - n + 1)})
+def sentence_texts(text: str) -> list[str]:
+    """The work's sentences (a sentence ends at . ! ? before a capital, or at a line break), reference markers dropped."""
+    return [part for part in _SENTENCE_END.split(_MARKER.sub("", text)) if part.strip()]
+
+
+def sentences(text: str) -> list[list[str]]:
+    """The work's sentences as token lists."""
+    return [t for t in (tokens(part) for part in sentence_texts(text)) if t]
+
+
+def span_hash(salt: str, sentence: int, span: list[str]) -> str:
+    return hashlib.sha256(f"{salt}{sentence}|{' '.join(span)}".encode()).hexdigest()[:HASH_HEX]
+
+
+BEGIN, END = "\x02", "\x03"  # a sentence's first and last tokens are hashed with these marks beside them
+
+
+def fingerprint(text: str, salt: str) -> tuple[int, list[str]]:
+    """(number of sentences, sorted salted hashes of: every MIN_SPAN- to SPAN_MAX-token span of every sentence; and, with
+    the sentence's BEGIN / END marks, only its first and last full windows (SPAN_MAX tokens, or the whole sentence when
+    shorter: a table cell). So a sentence's start cannot be guessed from its first two words and the mark."""
+    out: set[str] = set()
+    for s, t in enumerate(sentences(text)):
+        out |= {span_hash(salt, s, t[i:i + n]) for n in range(MIN_SPAN, SPAN_MAX + 1) for i in range(len(t) - n + 1)}
+        marked = [BEGIN, *t, END]
+        n = min(len(marked), SPAN_MAX)
+        out |= {span_hash(salt, s, marked[:n]), span_hash(salt, s, marked[-n:])}
+    return s + 1 if out else 0, sorted(out)
 
 
 @dataclass(frozen=True)
@@ -74,10 +155,10 @@ class Fingerprint:
     salt: str
     hashes: frozenset[str]
     rel: str
+    sentences: int = 0
 
 
-def _front(raw: bytes, rel: str) -> tuple[dict[str, Any] | None, str]:
-    text = raw.decode("utf-8", "replace")
+def _front(text: str, rel: str) -> tuple[dict[str, Any] | None, str]:
     m = re.match(r"\A---\n(.*?)\n---\n(.*)\Z", text, re.S)
     if not m:
         return None, ""
@@ -106,41 +187,102 @@ def load_excerpts(layout: Layout, ds: Dataset, cache: dict[str, Any] | None) -> 
         if len(raw) > (2 * 1024 * 1024 if p.suffix == ".ngrams" else MAX_EXCERPT_BYTES):
             ds.issues.append(E603.at(rel, 1, f"file is {len(raw)} bytes, over the size limit"))
             continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            ds.issues.append(E001.at(rel, raw[: exc.start].count(b"\n") + 1, f"file is not valid UTF-8 (offset {exc.start})"))
+            continue
+        text = text.replace("\r\n", "\n")
         if p.suffix == ".ngrams":
-            lines = raw.decode("utf-8", "replace").splitlines()
+            lines = text.splitlines()
             head = dict(ln[2:].split(": ", 1) for ln in lines if ln.startswith("# ") and ": " in ln)
-            hashes = [ln for ln in lines if _HEX8.fullmatch(ln)]
-            if not head.get("keys") or not head.get("salt") or not hashes:
-                ds.issues.append(E603.at(rel, 1, "a fingerprint needs '# keys: ...', '# salt: ...' and hash lines"))
+            hashes = [ln for ln in lines if _HEX.fullmatch(ln)]
+            digest = hashlib.sha256(raw).hexdigest()
+            pinned = pins().get(p.name)
+            if pinned is None or pinned[0] != digest:
+                ds.issues.append(E603.at(rel, 1, f"fingerprint {p.name} (sha256 {digest[:16]}...) is not the one pinned in "
+                                         f"{PINS.relative_to(PINS.parents[3]).as_posix()}",
+                                         "a fingerprint is regenerated only by `python -m rdkb.tools.fingerprint <published "
+                                         "text>`, which also updates its pin; the pin is reviewed as code"))
+                continue
+            if (head.get("format") != FORMAT or not head.get("salt") or not head.get("sentences", "").isdigit() or not hashes
+                    or head.get("keys", "").split() != pinned[1]):
+                ds.issues.append(E603.at(rel, 1, "a fingerprint needs '# format: 2', '# keys: ...' (as pinned), '# salt: ...', "
+                                         "'# sentences: N' and hash lines"))
                 continue
             recs.append(Record(KIND.name, p.stem, p, rel, {"type": "fingerprint", "keys": head["keys"].split(), "salt": head["salt"],
-                                                           "hashes": hashes}, {}))
+                                                           "sentences": int(head["sentences"]), "hashes": hashes}, {}))
             continue
-        data, content = _front(raw, rel)
+        data, content = _front(text, rel)
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("reference_id", "bibkey")) or not content:
             ds.issues.append(E603.at(rel, 1, "front matter with reference_id and bibkey, and a '## Content' section, are required"))
+            continue
+        if not REFERENCE_ID.fullmatch(data["reference_id"]) or cache_name(data["reference_id"]) != p.stem:
+            ds.issues.append(E603.at(rel, _line_of(text, "reference_id:"), f"reference_id {data['reference_id'][:120]!r} is not "
+                                     "PMID:<digits>, DOI:10.<...> or url:https://..., or the file is not named after it"))
             continue
         recs.append(Record(KIND.name, p.stem, p, rel, {**data, "type": "excerpt", "text": content}, {}))
 
 
 def store(ds: Dataset) -> tuple[dict[str, Excerpt], dict[str, Fingerprint]]:
+    """The texts quotes are checked against, one per work: a second file for a work (excerpt or fingerprint) is not used
+    (E603, from `duplicates`); the first in file-name order is."""
     excerpts: dict[str, Excerpt] = {}
     prints: dict[str, Fingerprint] = {}
     for r in ds.of(KIND.name):
         d = r.data
         if d.get("type") == "fingerprint":
-            fp = Fingerprint(tuple(d["keys"]), d["salt"], frozenset(d["hashes"]), r.rel)
+            fp = Fingerprint(tuple(d["keys"]), d["salt"], frozenset(d["hashes"]), r.rel, int(d["sentences"]))
             for k in fp.keys:
-                prints[k] = fp
-        else:
+                if k not in prints and k not in excerpts:
+                    prints[k] = fp
+        elif d["bibkey"] not in excerpts and d["bibkey"] not in prints:
             excerpts[d["bibkey"]] = Excerpt(d["bibkey"], d["reference_id"], r.rel, d["text"], str(d.get("access_level", "")),
                                             str(d.get("source_url", "")), r.path.parent)
     return excerpts, prints
 
 
+def _store_issues(ds: Dataset) -> list[Issue]:
+    """E603: a second text of one work; an excerpt whose reference_id is not its bib entry's PMID, DOI or url."""
+    issues: list[Issue] = []
+    files: dict[str, list[str]] = {}
+    for r in ds.of(KIND.name):
+        for k in (r.data["keys"] if r.data.get("type") == "fingerprint" else [r.data["bibkey"]]):
+            files.setdefault(k, []).append(r.rel)
+    for r in ds.of(KIND.name):  # every file of a work with two is reported: which one is the planted text is for a reviewer
+        d = r.data
+        for k in (d["keys"] if d.get("type") == "fingerprint" else [d["bibkey"]]):
+            if len(files[k]) > 1:
+                others = ", ".join(f for f in files[k] if f != r.rel)
+                issues.append(E603.at(r.rel, 1, f"{k!r} has another text in the store ({others[:200]}); one file per work",
+                                      "keep the one file that holds the work's published text; remove the other"))
+        if d.get("type") == "excerpt" and d["bibkey"] in ds.references:
+            ref = ds.references[d["bibkey"]]
+            kind, _, value = d["reference_id"].partition(":")
+            want = {"PMID": ref.get("pmid"), "DOI": ref.get("doi").lower(), "url": ref.get("url")}[kind]
+            got = value.lower() if kind == "DOI" else value
+            if kind == "url" and (ref.get("doi") or ref.get("pmid")):
+                want = ""  # a work with a DOI or PMID is stored under it
+            if not want or got != want:
+                issues.append(E603.at(r.rel, 1, f"reference_id {d['reference_id'][:120]!r} is not the {kind} of "
+                                      f"{d['bibkey']!r} in {ds.bib_path}"))
+    return issues
+
+
 # ---------------------------------------------------------------- finding the quotes
 
-_HEX8 = re.compile(r"[0-9a-f]{8}")
+_HEX = re.compile(f"[0-9a-f]{{{HASH_HEX}}}")
+# The reviewed pins (rdkb/kinds/fingerprint_pins.py, written only by rdkb.tools.fingerprint): a module, so a changed
+# fingerprint is a changed line of code in review and the check's cache is keyed on it; an unpinned one is E603.
+PINS = Path(__file__).resolve().parent / "fingerprint_pins.py"
+
+
+def pins() -> dict[str, tuple[str, list[str]]]:
+    """file name -> (sha256 of the .ngrams file, its bib keys)."""
+    from rdkb.kinds import fingerprint_pins
+
+    return {name: (digest, list(keys)) for name, (digest, keys, _source) in fingerprint_pins.PINS.items()}
+
 
 Quote = tuple[Record, tuple[Any, ...], str, str]  # (record, path of the quote, text, bib key of the quoted work)
 
@@ -197,33 +339,69 @@ def _walk(rec: Record) -> Iterator[Quote]:
 # ---------------------------------------------------------------- matching
 
 def ngram_match(quote: str, fp: Fingerprint) -> tuple[bool, str]:
-    """True when every part of the quote ('...' separates parts) is a run of words of the fingerprinted text.
-    Returns (found, the longest leading run that matched, for the hint)."""
+    """True when every part of the quote ('...' separates parts) is the work's own words, in order, numbers and symbols
+    included: one contiguous span of at least MIN_SPAN tokens of one sentence; or a whole sentence, however short (a
+    table cell); or a run over consecutive sentences (the end of one, whole ones, the start of the next). Returns
+    (found, a hint when not)."""
     for part in re.split(r"\.\.\.|…", quote):
-        w = words(part)
-        while len(w) > 1 and w[-1].isdigit():  # trailing reference markers ("age.16", "strapping.3, 4"): run into the
-            w = w[:-1]                          # next word in the flattened page text, so they are not words of it
-        if not w:
+        pieces = [t for t in (tokens(x) for x in _SENTENCE_END.split(_MARKER.sub("", part))) if t]
+        if not pieces:
             continue
-        if len(w) <= NGRAM_MAX:
-            if ngram_hash(fp.salt, w) not in fp.hashes:
-                return False, _longest_prefix(w, fp)
-            continue
-        for i in range(len(w) - NGRAM_MAX + 1):
-            if ngram_hash(fp.salt, w[i:i + NGRAM_MAX]) not in fp.hashes:
-                return False, _longest_prefix(w, fp)
+        if not _run_found(pieces, fp):
+            if len(pieces) == 1 and len(pieces[0]) < MIN_SPAN:
+                return False, (f"the part {part.strip()[:60]!r} has fewer than {MIN_SPAN} words and is not a whole sentence "
+                               "or table cell of the work (quote whole phrases)")
+            return False, _longest_prefix(pieces[0], fp)
     return True, ""
 
 
-def _longest_prefix(w: list[str], fp: Fingerprint) -> str:
+def _run_found(pieces: list[list[str]], fp: Fingerprint) -> bool:
+    """pieces: the quote part cut at its sentence ends. One piece: a span of >= MIN_SPAN tokens of one sentence, or a
+    whole sentence. Several: the first ends sentence s, the middle ones are sentences s+1.., the last starts the next."""
+    if len(pieces) == 1:
+        t = pieces[0]
+        if len(t) >= MIN_SPAN and _sentences_with(t, fp):
+            return True
+        return bool(_sentences_with([BEGIN, *t, END], fp))
+    first = [*pieces[0], END]
+    for s in _sentences_with(first, fp):
+        ok = True
+        for k, t in enumerate(pieces[1:], 1):
+            marked = [BEGIN, *t, END] if k < len(pieces) - 1 else [BEGIN, *t]
+            if not _in_sentence(marked, s + k, fp):
+                ok = False
+                break
+        if ok:
+            return True
+    return False
+
+
+def _windows(t: list[str]) -> list[list[str]]:
+    n = min(len(t), SPAN_MAX)
+    return [t[i:i + n] for i in range(len(t) - n + 1)]
+
+
+def _in_sentence(t: list[str], s: int, fp: Fingerprint) -> bool:
+    return len(t) >= MIN_SPAN and all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))
+
+
+def _sentences_with(t: list[str], fp: Fingerprint) -> list[int]:
+    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence)."""
+    if len(t) < MIN_SPAN:
+        return []
+    first, *rest = _windows(t)
+    return [s for s in range(fp.sentences) if span_hash(fp.salt, s, first) in fp.hashes
+            and all(span_hash(fp.salt, s, w) in fp.hashes for w in rest)]
+
+
+def _longest_prefix(t: list[str], fp: Fingerprint) -> str:
+    """The longest opening span of the quote part found in one sentence (for the hint; failing quotes only)."""
     best = 0
-    for n in range(1, min(len(w), NGRAM_MAX) + 1):
-        if ngram_hash(fp.salt, w[:n]) in fp.hashes:
-            best = n
-    i = best
-    while best >= NGRAM_MAX and i < len(w) and ngram_hash(fp.salt, w[i - NGRAM_MAX + 1:i + 1]) in fp.hashes:
-        i += 1
-    return " ".join(w[:max(best, i)])
+    for n in range(MIN_SPAN, len(t) + 1):
+        if not _sentences_with(t[:n], fp):
+            break
+        best = n
+    return " ".join(t[:best])
 
 
 @cache
@@ -236,30 +414,62 @@ def _validator(cache_dir: str) -> Any:
 
 
 def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
-    """linkml-reference-validator's own check of the quote against the cached text (offline). (found, closest passage)."""
-    result = _validator(str(ex.folder)).validate(quote, ex.reference_id)
-    if result.is_valid:
+    """linkml-reference-validator's own matching of the quote against the stored text, which the store hands it: the
+    validator never looks a reference up (no fetch, no refresh, no file read or written; the check is offline and the
+    store read-only whatever the reference_id says). (found, closest passage)."""
+    from linkml_reference_validator.models import ReferenceContent
+
+    match = _validator(str(ex.folder)).find_text_in_reference(quote, ReferenceContent(reference_id=ex.reference_id,
+                                                                                      content=ex.text))
+    if match.found:
         return True, ""
     sentences = re.split(r"(?<=[.!?])\s+", ex.text)
     close = difflib.get_close_matches(quote, sentences, n=1, cutoff=0.0)
     return False, close[0] if close else ""
 
 
+def transcribed(ds: Dataset) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
+    """(record, path, work) of every fact marked `transcribed: true`, with the work it is from (`via`, else `ref`)."""
+    for rec in ds.all_records():
+        if rec.kind == KIND.name or (rec.raw and b"transcribed" not in rec.raw and b"\\" not in rec.raw):
+            continue
+        stack: list[tuple[Any, tuple[Any, ...], str]] = [(rec.data, (), "")]
+        while stack:
+            node, path, inherited = stack.pop()
+            if isinstance(node, dict):
+                here = _work(node.get("source")) or inherited
+                if node.get("transcribed") is True:
+                    yield rec, (*path, "transcribed"), here
+                stack.extend((v, (*path, k), here) for k, v in node.items() if isinstance(v, (dict, list)))
+            elif isinstance(node, list):
+                stack.extend((v, (*path, i), inherited) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+
+
 def check(ds: Dataset) -> list[Issue]:
     excerpts, prints = store(ds)
     issues: list[Issue] = []
+    for rec, path, work in transcribed(ds):  # the whole text is stored: the fact can be, and must be, quoted
+        if work in prints or (work in excerpts and excerpts[work].access_level in ("full-text", "full_text")):
+            issues.append(E606.at(rec.rel, rec.line(path), f"{fmt_path(path[:-1])}: transcribed, but the whole text of {work} "
+                                  f"is in {FOLDER}/"))
     keys = set(ds.references)
     for r in ds.of(KIND.name):
         if r.data.get("type") == "excerpt" and r.data["bibkey"] not in keys and not ds.bib_refused:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
+    if not ds.bib_refused:
+        issues += _store_issues(ds)
     for rec, path, text, work in quotes(ds):
         where = fmt_path(path)
+        added = insertion_problem(text)
+        if added:
+            issues.append(E605.at(rec.rel, rec.line(path), f"{where}: {added}"))
+            continue
         if work in prints:
             ok, got = ngram_match(text, prints[work])
             if not ok:
+                hint = got if got.startswith("the part") else f"the longest opening run found in {work} is {got[:120]!r}"
                 issues.append(E601.at(rec.rel, rec.line(path), f"{where}: not the words of {work} (verified by word runs: "
-                                                    f"{prints[work].rel})",
-                                      f"the longest opening run found in {work} is {got[:120]!r}; " + E601.hint if got else None))
+                                                    f"{prints[work].rel})", f"{hint}; " + E601.hint if got else None))
         elif work in excerpts:
             ex = excerpts[work]
             key = "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()
@@ -276,6 +486,9 @@ def check(ds: Dataset) -> list[Issue]:
                                       (f"closest passage: {close[:200]!r}; " if close else "") + E601.hint))
         elif work in keys and not ds.bib_refused:
             issues.append(E602.at(rec.rel, rec.line(path), f"{where}: no verbatim text of {work} in {FOLDER}/"))
+        elif not work:  # no source names the work: the quote could not be checked at all (it used to pass unchecked)
+            issues.append(E602.at(rec.rel, rec.line(path), f"{where}: no source says which work this quote is from",
+                                  "give the fact (or the mapping holding the quote) a `source: {ref: <bibkey>, locator: ...}`"))
     return issues
 
 

@@ -20,6 +20,7 @@ from rdkb.kinds import reference
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
 from rdkb.rules import declare
+from rdkb.safetext import https_url, record_url
 
 W701 = declare("W701", "the last literature search is more than 12 months old",
                "run the search again (README: 'Run the literature search again') and update date_of_search",
@@ -29,6 +30,9 @@ E703 = declare("E703", "an access-ledger entry for a work not in the bibliograph
                "at what level, what was not reachable), or fix its key", "literature/E703-access-ledger.yaml")
 E702 = declare("E702", "a screened report that is included or background but not in the bibliography, or an overlap "
                "with an unknown report", "add the report to bib/references.bib (or fix the key)", "literature/E702-unknown-report.yaml")
+E704 = declare("E704", "a screened report's URL that is not a valid http(s):// address (only https:// ones are linked)",
+               "give the address as the browser shows it: https:// (or http://), a host name, no spaces, quotes, < > or "
+               "backslashes (%-encode other characters)", "literature/E704-bad-url.yaml")
 
 EXCLUSIONS = {
     "duplicate-record": "duplicate record",
@@ -61,6 +65,10 @@ def check(ds: Dataset) -> list[Issue]:
         cands = [c for c in rec.data["candidates"] if isinstance(c, dict)]
         keys = {c.get("key") for c in cands}
         for i, c in enumerate(cands):
+            for j, u in enumerate(c.get("urls") or []):
+                if not record_url(u):
+                    issues.append(E704.at(rec.rel, rec.line(("candidates", i, "urls", j)), f"candidates[{i}].urls[{j}]: "
+                                          f"{str(u)[:80]!r} is not a valid http(s):// address"))
             if c.get("decision") in ("include", "background") and c.get("key") not in ds.references:
                 issues.append(E702.at(rec.rel, rec.line(("candidates", i, "key")), f"candidates[{i}]: {c.get('key')!r} is "
                                       f"{c.get('decision')}d but not in {ds.bib_path}"))
@@ -153,6 +161,8 @@ def derive(ds: Dataset, views: Views) -> LiteratureView:
     proto = ds.one(PROTOCOL.name)
     rec = ds.one(KIND.name)
     cands = [dict(c) for c in (rec.data.get("candidates", []) if rec else [])]
+    for c in cands:  # the page links only validated, %-encoded https URLs (through the link helper); others are not linked
+        c["links"] = [https_url(u) or "" for u in c.get("urls") or []]
     decisions = Counter(c["decision"] for c in cands)
     reasons = Counter(c.get("exclusion", "") for c in cands if c["decision"] == "exclude")
     dup = reasons.get("duplicate-record", 0)

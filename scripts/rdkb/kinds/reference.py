@@ -65,6 +65,7 @@ BIB_FILE = "bib/references.bib"
 ABSTRACT_TYPES = ("inproceedings", "misc", "online")
 UNKNOWN_WITH_NOTE = ("author", "year", "title")
 KEY_RE = re.compile(r"[a-z][a-z0-9_-]*")  # fullmatch; at most MAX_KEY_LENGTH characters
+RESERVED_KEYS = frozenset({"index"})  # keys become papers/<key>.md: papers/index.md is the generated list of papers
 MAX_KEY_LENGTH = 64
 MAX_BIB_BYTES = 1024 * 1024
 MAX_FIELD_CHARS = 2000  # as a record's notes
@@ -129,6 +130,9 @@ def _parse_bibliography(raw_bytes: bytes, rel: str) -> tuple[dict[str, Reference
         line = (entry.start_line or 0) + 1
         if not KEY_RE.fullmatch(entry.key) or len(entry.key) > MAX_KEY_LENGTH:
             issues.append(E308.at(rel, line, f"unsafe BibTeX key {entry.key[:80]!r}"))
+            continue
+        if entry.key in RESERVED_KEYS:
+            issues.append(E308.at(rel, line, f"BibTeX key {entry.key!r} is reserved (the build generates papers/{entry.key}.md)"))
             continue
         fields = {}
         for f in entry.fields:

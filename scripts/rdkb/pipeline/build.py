@@ -24,6 +24,7 @@ from rdkb.pipeline import render
 from rdkb.pipeline.derive import Derived, derive
 from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate, vocabulary
+from rdkb.safetext import terminal_safe
 
 
 @dataclass
@@ -87,6 +88,16 @@ def _build(layout: Layout, run_mkdocs: bool, strict: bool, in_place: bool, pdf: 
     return BuildResult(False, msg, issues, timings, len(d.pages), d)
 
 
+MAX_TOOL_LINE = 1000
+
+
+def tool_output(text: str) -> str:
+    """What MkDocs (or any tool the build runs) printed, made terminal- and CI-safe line by line like the project's own
+    messages: control, bidi and line-separator characters escaped (terminal_safe), and no line starting with '::' (a
+    GitHub Actions workflow command); each line cut to MAX_TOOL_LINE characters."""
+    return "".join(terminal_safe(line, MAX_TOOL_LINE) + "\n" for line in text.splitlines())
+
+
 SITE_URL_ENV = "RDKB_SITE_URL"
 
 
@@ -124,11 +135,11 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, dat
     if strict:
         cmd.append("--strict")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PACKAGE_DIR.parent), os.environ.get("PYTHONPATH", "")]))}
-    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False, env=env)
+    proc = subprocess.run(cmd, cwd=layout.root, capture_output=True, text=True, check=False, env=env, errors="replace")
     if proc.returncode != 0:
         render.remove_tree(new_site)
-        return False, proc.stdout + proc.stderr
-    note = proc.stderr
+        return False, tool_output(proc.stdout + proc.stderr)
+    note = tool_output(proc.stderr)
     if pdf and prints:
         from rdkb.pipeline import pdf as pdf_stage
 
@@ -142,7 +153,7 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, dat
                 printed = pdf_stage.print_pages(new_site, prints, site_url=site_url(layout), date=date)
             except Exception as exc:  # Chromium present but failing: the build fails, site/ stays as it was
                 render.remove_tree(new_site)
-                return False, f"printing the pages to PDF failed: {exc}"
+                return False, f"printing the pages to PDF failed: {terminal_safe(str(exc))}"
             for name, data in printed.items():
                 render.write_bytes(new_site / name, data)
     render.swap_in(new_site, layout.site)

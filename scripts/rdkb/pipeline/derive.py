@@ -90,7 +90,13 @@ CHANGES = {
             "readable on a phone and in the dark scheme; on a phone, wide tables become one card per row; a work-up by sign; "
             "compact citations and a sourced standard differential on the work-up; series pages list their case records; "
             "reports sorted newest first with their year; whole-word row search; search weighted by page purpose; the "
-            "executive summary prints on one page; find similar published cases; no build or developer notes on the pages."],
+            "executive summary prints on one page; find similar published cases; no build or developer notes on the pages.",
+            "Security, second round: hand-written pages are checked as Python-Markdown parses them (allowlisted tags, "
+            "attributes and link schemes, time and size limits) and have one plain-text front-matter block; symbolic links "
+            "are refused anywhere under every input folder, templates included; quote checks never fetch or write (excerpt ids "
+            "match their bib entry, one text per work); the review's fingerprint is pinned and a quote of it must be one span "
+            "of one sentence, numbers and symbols included; insertions may not add a negation or a number; literature "
+            "URLs are validated and %-encoded; MkDocs' output is terminal- and CI-safe."],
 }
 
 

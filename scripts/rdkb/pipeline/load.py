@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -442,7 +443,7 @@ def _git_dates(root: Path) -> dict[str, str]:
 def load(layout: Layout, use_cache: bool = True) -> Dataset:
     """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
     The garbage collector pauses meanwhile (see parallel.gc_paused)."""
-    from rdkb.registry import KINDS
+    from rdkb.registry import KINDS, input_folders
 
     ds = Dataset()
     root = layout.root
@@ -478,5 +479,25 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
             ds.issues += issues
             if rec:
                 recs.append(rec)
+    ds.issues += symlinks_in(root, input_folders(), {i.path for i in ds.issues if i.rule == E014.id})
     ds.changed = _git_dates(root)
     return ds
+
+
+def symlinks_in(root: Path, folders: tuple[str, ...], known: set[str]) -> list[Issue]:
+    """E014 for every symbolic link anywhere under the input folders (site_templates/ and its assets included), at any
+    depth: a linked folder is reported and never entered (os.walk does not follow links), a linked file never read."""
+    out: list[Issue] = []
+    for name in folders:
+        top = root / name
+        if top.is_symlink():
+            if name not in known:
+                out.append(E014.at(name, 1, f"the input folder {name}/ is a symbolic link and is not read"))
+            continue
+        for dirpath, dirnames, filenames in os.walk(top):
+            for entry in sorted(dirnames + filenames):
+                p = Path(dirpath) / entry
+                rel = rel_path(p, root)
+                if p.is_symlink() and rel not in known:
+                    out.append(E014.at(rel, 1, f"{safe_name(entry)} is a symbolic link and is not read"))
+    return out

@@ -12,8 +12,11 @@ import http.server
 import re
 import shutil
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
+
+from rdkb.safetext import public_host
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -78,7 +81,7 @@ def checked_site_url(url: str, where: str) -> str:
     url = url.strip()
     if not url:
         return ""
-    if not _SITE_URL.fullmatch(url) or re.search(r"//(localhost|127\.|\[?::1)", url):
+    if not _SITE_URL.fullmatch(url) or not public_host(urllib.parse.urlsplit(url).hostname or ""):
         raise PdfError(f"{where}: {url[:80]!r} is not the http(s) address of a published site")
     return url.rstrip("/") + "/"
 

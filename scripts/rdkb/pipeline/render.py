@@ -197,7 +197,10 @@ class Writer:
         self.text(relpath, buf.getvalue())
 
     def copy(self, relpath: str, source: Path) -> None:
-        self._put(relpath, source.read_bytes())
+        """Copy a file as it is; a symbolic link is never followed (O_NOFOLLOW: OSError)."""
+        fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            self._put(relpath, fh.read())
 
     def bytes_(self, relpath: str, data: bytes) -> None:
         """A binary download (e.g. a zip built deterministically by derive)."""

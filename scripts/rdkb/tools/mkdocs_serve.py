@@ -275,10 +275,32 @@ def install_quick_pages(quick: QuickPages, events: bool = True) -> bool:
     return True
 
 
+def safe_log_records() -> None:
+    """Every message MkDocs logs reaches the terminal made safe like the project's own (rdkb.safetext.terminal_safe):
+    a record's text is escaped when the record is made, whatever handler then prints it."""
+    import logging
+
+    from rdkb.safetext import terminal_safe
+
+    make = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            text = record.getMessage()
+        except (TypeError, ValueError):
+            text = str(record.msg)
+        record.msg, record.args = terminal_safe(text, 2000), None
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
 def main() -> None:
     from mkdocs import __main__ as mkdocs_main
     from mkdocs.livereload import LiveReloadServer
 
+    safe_log_records()
     quick = QuickPages()
     installed = install_quick_pages(quick)
     LiveReloadServer.serve_request = guard(LiveReloadServer.serve_request, quick if installed else None)  # type: ignore[method-assign]

@@ -41,10 +41,13 @@ FIXTURE_KB = FIXTURES / "kb"
 
 
 def copy_fixture_kb(dest: Path) -> Layout:
-    """The small fixture knowledge base (tests/fixtures/kb) with the repo's templates and MkDocs config."""
+    """The small fixture knowledge base (tests/fixtures/kb) with the repo's templates and MkDocs config.
+
+    Self-contained: its own bibliography, excerpt store (tests/fixtures/kb/references_cache) and records, so a new
+    record, bib entry or excerpt file in the real knowledge base changes nothing here. Code, templates, schemas,
+    vocabulary and the vendored HPO subset are the repository's (a change to them is a change of behaviour)."""
     shutil.copytree(FIXTURE_KB, dest)
     shutil.copytree(REPO.templates, dest / "site_templates")
-    shutil.copytree(REPO.root / "references_cache", dest / "references_cache")  # the published texts quotes are checked against
     shutil.copyfile(REPO.mkdocs_yml, dest / "mkdocs.yml")
     return Layout(dest)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import fastjsonschema
@@ -60,8 +61,13 @@ def _install(kb, fixture: Path) -> str:
         return "tables/complaints.yaml"
     if folder == "literature":
         target = re.fullmatch(r"# install-as: (\S+)", first).group(1)
-        (kb.root / "literature").mkdir(exist_ok=True)
-        shutil.copyfile(fixture, kb.root / "literature" / target)
+        dest = kb.root / "literature" / target
+        dest.parent.mkdir(exist_ok=True)
+        if target == "candidates.yaml" and dest.is_file():  # the fixture's candidates join the screened ones
+            entries = textwrap.dedent(fixture.read_text(encoding="utf-8").split("candidates:\n", 1)[1])
+            dest.write_text(dest.read_text(encoding="utf-8").rstrip("\n") + "\n" + entries, encoding="utf-8")
+        else:
+            shutil.copyfile(fixture, dest)
         return f"literature/{target}"
     if folder in ("content", "series", "references_cache"):
         name = fixture.name.lower()

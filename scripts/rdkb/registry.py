@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, reference, series, survey, table
+from rdkb.kinds import case, cause, claim, coding, content, erratum, excerpt, literature, reference, series, survey, table
 from rdkb.kinds.base import Kind
 from rdkb.views import charts, handout, summary
 
@@ -28,6 +28,7 @@ KINDS: tuple[Kind[Any], ...] = (
     literature.PROTOCOL,
     literature.KIND,
     hpo.KIND,
+    coding.KIND,
     phenopackets.KIND,
     summary.KIND,
     handout.KIND,

@@ -46,7 +46,10 @@ E311 = declare("E311", "bibliography: no `access` (or not one of full-text, abst
                "say how the knowledge base knows the work: access = {full-text} (read in full), {abstract} (only its "
                "published abstract), or {secondary} (known only through another work, cited with `via`)",
                "bib/E311-no-access.bib")
-W301 = declare("W301", "a bib entry nobody cites", "cite it or remove it", "bib/W301-uncited.bib", warning=True)
+W301 = declare("W301", "a bib entry nobody cites and nothing declares (a screened report in literature/candidates.yaml, "
+               "or `reviewref` for the review's own reference list)",
+               "cite it, remove it, or declare why it is kept: its screening entry in literature/candidates.yaml (e.g. "
+               "`decision: background`) or `reviewref = {N}` (the review's reference N)", "bib/W301-uncited.bib", warning=True)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
@@ -242,9 +245,19 @@ def _unknown_keys(ds: Dataset) -> tuple[list[Issue], set[str]]:
     return issues, cited
 
 
+def declared(ds: Dataset) -> set[str]:
+    """Bib entries kept on purpose without being cited: every report the literature search screened (background
+    sources, excluded duplicates) and every entry of the review's own reference list (`reviewref`)."""
+    keys = {k for k, ref in ds.references.items() if ref.get("reviewref")}
+    for rec in ds.of("screening"):
+        cands = rec.data.get("candidates")
+        keys |= {c["key"] for c in cands if isinstance(c, dict) and isinstance(c.get("key"), str)} if isinstance(cands, list) else set()
+    return keys
+
+
 def check(ds: Dataset) -> list[Issue]:
     issues, cited = _unknown_keys(ds)
-    return issues + bib_issues(ds, cited)
+    return issues + bib_issues(ds, cited | declared(ds))
 
 
 def _norm_title(title: str) -> str:

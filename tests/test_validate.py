@@ -14,7 +14,7 @@ from conftest import FIXTURES
 from rdkb.paths import REPO
 from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
-from rdkb.rules import all_rules, markdown_table
+from rdkb.ruleset import all_rules, markdown_table
 
 CASE_FIXTURES = sorted((FIXTURES / "invalid" / "cases").iterdir())
 TABLE_FIXTURES = sorted((FIXTURES / "invalid" / "tables").iterdir())
@@ -52,7 +52,7 @@ def _install(kb, fixture: Path) -> str:
         (kb.root / m.group(1)).unlink()
         return m.group(1)
     if m := re.fullmatch(r"# install-as-symlink: (\S+)", first):
-        (kb.folder("case") / m.group(1)).symlink_to(fixture.resolve())
+        (kb.cases / m.group(1)).symlink_to(fixture.resolve())
         return f"cases/{m.group(1)}"
     if folder == "cases":
         return _install_case(kb, fixture)

@@ -95,7 +95,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from rdkb.rules import markdown_table
+    from rdkb.ruleset import markdown_table
 
     print(markdown_table(), end="")
     return 0

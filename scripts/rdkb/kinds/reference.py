@@ -20,8 +20,8 @@ from rdkb.interop.citations import bibtex_entry, ris_entry
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, Reference, fmt_path
 from rdkb.paths import Layout
-from rdkb.pipeline.load import rel_path
 from rdkb.rules import declare
+from rdkb.yamlio import rel_path
 
 E202 = declare("E202", "unknown bib key (records and `content/` pages)", "add the work to bib/references.bib first",
                "cases/E202-unknown-bib-key.yaml")
@@ -87,7 +87,7 @@ def load_bibliography(path: Path, root: Path, cache: dict[str, Any] | None = Non
     """Parse bib/references.bib once (bibtexparser v2, LaTeX decoded). Cached by content hash."""
     rel = rel_path(path, root)
     if path.is_symlink() or path.parent.is_symlink():
-        from rdkb.pipeline.load import E014
+        from rdkb.yamlio import E014
 
         return {}, "", [E014.at(rel, 1, "the bibliography is a symbolic link and is not read")]
     try:

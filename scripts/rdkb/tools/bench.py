@@ -23,8 +23,8 @@ from typing import Any
 from rdkb import fields
 from rdkb.paths import REPO, Layout
 from rdkb.pipeline.render import write_text_if_changed
-from rdkb.pipeline.validate import vocabulary
 from rdkb.registry import input_folders
+from rdkb.schema import vocabulary
 
 
 def _reported_value_schema(fact_type: str) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import textwrap
 from rdkb import fields
 from rdkb.kinds.reference import load_bibliography
 from rdkb.paths import Layout
-from rdkb.pipeline.load import SAFE_ID
 from rdkb.pipeline.render import write_new_record
+from rdkb.yamlio import SAFE_ID
 
 HEADER = "# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json\n"
 

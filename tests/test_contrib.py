@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -66,6 +67,50 @@ def test_check_output_is_exact_and_has_no_traceback(kb):
 
 def test_usage_error_exit_code():
     assert rdkb("no-such-command").returncode == 2
+
+
+def _make(*args, cwd=REPO.root):
+    """make with this interpreter and no install step (STAMP and PTH_STAMP empty: nothing is installed)."""
+    return subprocess.run(["make", "--no-print-directory", "-C", str(cwd), f"PY={sys.executable}", "STAMP=", "PTH_STAMP=", *args],
+                          capture_output=True, text=True, env=ENV, check=False)
+
+
+def test_documented_exit_codes_are_true_through_make_and_rdkb(tmp_path):
+    """README and CONTRIBUTING: rdkb check exits 0 clean, 1 for data problems; make reports any failure as 2."""
+    from conftest import copy_fixture_kb
+
+    kb = copy_fixture_kb(tmp_path / "kb")
+    assert rdkb("--quiet-warnings", "check", root=kb.root).returncode == 0
+    assert _make("check", f"ROOT={kb.root}").returncode == 0
+    shutil.copyfile(REPO.root / "tests/fixtures/invalid/cases/E103-unknown-agent.yaml", kb.cases / "new2024-1.yaml")
+    assert rdkb("check", root=kb.root).returncode == 1
+    proc = _make("check", f"ROOT={kb.root}")
+    assert proc.returncode == 2 and " E103 " in proc.stderr
+    for doc in ("README.md", "CONTRIBUTING.md"):
+        text = " ".join((REPO.root / doc).read_text(encoding="utf-8").split())
+        assert "1 data problems" in text or "1 for data problems" in text, doc
+        assert "make reports any failure as 2" in text or "2 for any failure" in text, doc
+
+
+def test_rdkb_runs_from_the_venv_without_pythonpath(tmp_path):
+    """make's install step writes a .pth naming scripts/, so `python -m rdkb rules` needs no PYTHONPATH."""
+    import sysconfig
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    py = env_dir / "bin" / "python"
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    (Path(purelib) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # the locked dependencies, not rdkb
+    make = subprocess.run(["make", "--no-print-directory", "-C", str(REPO.root), f"VENV={env_dir}", f"PY={py}", "STAMP=",
+                           f"PTH_STAMP={env_dir}/.rdkb-pth", f"{env_dir}/.rdkb-pth"],
+                          capture_output=True, text=True, env={k: v for k, v in ENV.items() if k != "PYTHONPATH"}, check=False)
+    assert make.returncode == 0, make.stderr
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([str(py), "-m", "rdkb", "rules"], cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("| rule | meaning | fixture |")
 
 
 def test_newcomer_adds_a_case_with_a_new_reference(kb):

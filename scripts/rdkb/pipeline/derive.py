@@ -29,6 +29,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
+    "0.8": "Every contribution keeps the checks green",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -70,6 +71,10 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
+    "0.8": ["New rules: E405 (HPO codes that disagree with the record they code) and E703 (a report outside the review "
+            "without an include entry in the literature screening); W301 no longer warns about sources declared as kept "
+            "(screened background reports, the review's reference list); a screened report may carry its own search date "
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included."],
 }
 
 

@@ -55,6 +55,8 @@ test: $(PTH_STAMP) browser-deps lint
 
 # The contributor's loop (under 2 minutes on 2 cores): units, rules and their fixtures, golden pages, docs examples,
 # cache keys and the import layers; no browser, no strict MkDocs build of the real records, no suite-in-a-copy.
+FAST_TESTS := tests/test_load.py tests/test_layers.py tests/test_cache_keys.py tests/test_validate.py tests/test_render.py \
+	tests/test_architecture.py tests/test_docs_examples.py tests/test_records.py
 test-fast: $(PTH_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not browser and not slow" $(FAST_TESTS)
 

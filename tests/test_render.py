@@ -61,6 +61,7 @@ def _yaml_str(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+@pytest.mark.slow  # a strict MkDocs build of the real records
 def test_hostile_text_is_inert_on_the_built_page(kb):
     _set_hostile(kb, "wu2006-4")
     result = build(kb, run_mkdocs=True, strict=True)

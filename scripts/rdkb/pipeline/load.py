@@ -20,6 +20,10 @@ from rdkb.paths import Layout
 from rdkb.pipeline.memo import cache_version, sign_cache
 from rdkb.yamlio import E007, E008, E014, E015, MAX_ID_LENGTH, SAFE_ID, line_map, parse_record, rel_path, safe_name
 
+# Names that lived here before rdkb.yamlio, kept importable for code not yet moved over (a kind must import them from
+# rdkb.yamlio: tests/test_layers.py refuses a kind that imports a stage).
+from rdkb.yamlio import E001, MAX_RECORD_BYTES, parse_yaml_bytes  # noqa: F401,E402  isort: skip
+
 
 def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None,
                 parsed: dict[str, Any] | None = None) -> tuple[Record | None, list[Issue]]:

@@ -22,7 +22,7 @@ from rdkb import parallel
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import SCHEMA_DIR
 from rdkb.rules import declare
-from rdkb.schema import vocabulary, with_vocabulary
+from rdkb.schema import generated_schema, vocabulary, with_vocabulary  # noqa: F401  (generated_schema: importable here as before)
 
 E101 = declare("E101", "unknown field", "fields are listed in the schema", "cases/E101-unknown-field.yaml")
 E102 = declare("E102", "wrong type", "quote text values; write numbers without quotes; booleans are true/false",

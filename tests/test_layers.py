@@ -9,7 +9,7 @@ Layers, bottom to top (a module may import its own layer or a lower one; stages 
 3. views        - interop.hpo, interop.phenopackets, views.* (read the kinds' views)
 4. registry     - the kinds in order
 5. stages       - pipeline.load < validate < derive < render < pdf < build
-6. entry points - tools.*, ruleset, cli, __main__
+6. entry points - tools.*, ruleset, report (the check's reporters), cli, __main__
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("views", ("rdkb.interop.hpo", "rdkb.interop.phenopackets", "rdkb.views.*")),
     ("registry", ("rdkb.registry",)),
     ("stages", ("rdkb.pipeline.*",)),
-    ("entry points", ("rdkb.tools.*", "rdkb.ruleset", "rdkb.cli", "rdkb.__main__")),
+    ("entry points", ("rdkb.tools.*", "rdkb.ruleset", "rdkb.report", "rdkb.cli", "rdkb.__main__")),
 ]
 STAGES = ["load", "validate", "derive", "render", "pdf", "build"]
 

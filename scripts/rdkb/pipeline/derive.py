@@ -74,7 +74,7 @@ CHANGES = {
     "0.8": ["New rules: E405 (HPO codes that disagree with the record they code) and E703 (a report outside the review "
             "without an include entry in the literature screening); W301 no longer warns about sources declared as kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
-            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included."],
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; rdkb check --format json|sarif."],
 }
 
 

@@ -6,7 +6,8 @@ Used by the contributor-path test (tests/test_contrib.py) and runnable by hand o
 
 It adds a bib entry with a PMID and its excerpt file in references_cache/, a series record, a case written by
 `rdkb new-case` with reported facts and an HPO-coded phenotype, a screening entry in literature/candidates.yaml and a
-new vocabulary term (an agent). Every text is a rehearsal text, not a real paper.
+new vocabulary term (an agent); the case's phenotype uses an HPO term the vendored subset lacks, which
+`make hpo-subset` (rdkb.tools.hpo_subset) then adds. Every text is a rehearsal text, not a real paper.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ PHENOTYPES = f"""phenotypes:
     description: "involuntary inversion of the right foot while running"
     modifiers:
       - {{hpo: "HP:0025377", label: Triggered by exertion}}
+      - {{hpo: "HP:0012834", label: Right}}
     gaps: [running-specific-dystonia, foot-posture]
     source: {{ref: {KEY}, locator: abstract}}
 """
@@ -155,6 +157,11 @@ def contribute(root: Path, python: str = sys.executable, env: dict[str, str] | N
     text = text.replace("# series:\n#   status: not_reported\n", "")
     text = text.replace("in_review: false\n", f"in_review: false\nseries: {KEY}\n", 1)
     case.write_text(text.rstrip("\n") + "\n" + PHENOTYPES, encoding="utf-8")
+    # a new HPO term (Right) joins the vendored subset with one command (`make hpo-subset`)
+    proc = subprocess.run([python, "-m", "rdkb.tools.hpo_subset"], cwd=root, env=run_env, capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
 
 
 if __name__ == "__main__":

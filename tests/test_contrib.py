@@ -113,11 +113,25 @@ def test_rdkb_runs_from_the_venv_without_pythonpath(tmp_path):
     assert proc.stdout.startswith("| rule | meaning | fixture |")
 
 
-def test_newcomer_adds_a_case_with_a_new_reference(kb):
+HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) **b** {{ 7*7 }} <b>raw</b>"
+
+NEW_CANDIDATE = """
+- key: newauthor2024
+  citation: Newauthor A, Second B. A new runner with task-specific leg dystonia. Mov Disord Clin Pract. 2024.
+  publication_type: journal article
+  decision: include
+  reason: One runner with task-specific leg dystonia.
+  urls: [https://doi.org/10.1234/example.2024]
+"""
+
+
+def _add_newcomer_case(kb) -> None:
     bib = kb.bib / "references.bib"
     bib.write_text(bib.read_text() + "\n@article{newauthor2024,\n  access = {abstract},\n  author = {Newauthor, Alice and Second, Bob},\n"
                    "  title = {A new runner with task-specific leg dystonia},\n  journal = {Mov Disord Clin Pract},\n"
                    "  year = {2024},\n  doi = {10.1234/example.2024}\n}\n")
+    cands = kb.root / "literature" / "candidates.yaml"
+    cands.write_text(cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + NEW_CANDIDATE, encoding="utf-8")  # E703 otherwise
     assert rdkb("new-case", "--paper", "newauthor2024", root=kb.root).returncode == 0
     path = kb.cases / "newauthor2024-1.yaml"
     text = path.read_text().replace("sex:\n  status: not_reported",
@@ -126,25 +140,9 @@ def test_newcomer_adds_a_case_with_a_new_reference(kb):
                         "treatments:\n  status: reported\n  items:\n    - agents: [trihexyphenidyl]\n      response: mild\n"
                         "      source: {ref: newauthor2024, locator: Treatment}")
     path.write_text(text)
-    result = build(kb, run_mkdocs=True, pdf=True)
-    assert not result.failed, result.message
-    docs = kb.build_docs
-    assert "](newauthor2024-1.md)" in (docs / "cases/index.md").read_text()
-    assert "newauthor2024-1" in (docs / "papers/newauthor2024.md").read_text()
-    assert "cases/newauthor2024-1.md" in (docs / "treatments.md").read_text()
-    assert "cases/newauthor2024-1.md" in (docs / "agents/trihexyphenidyl.md").read_text()
-    cases = json.loads((docs / "data/cases.json").read_text())
-    assert any(c["id"] == "newauthor2024-1" and c["sex"] == "female" for c in cases)
-    n_papers = len({c["paper"] for c in cases})
-    assert f"{len(cases)} literature cases from {n_papers} papers" in (docs / "index.md").read_text()
-    assert len(cases) == len(list(kb.cases.glob("*.yaml")))
-    assert check_site(kb.site) == []
 
 
-HOSTILE = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3)) **b** {{ 7*7 }} <b>raw</b>"
-
-
-def test_hostile_text_in_every_text_field_is_inert(kb):
+def _make_text_hostile(kb) -> None:
     q = "'" + HOSTILE.replace("'", "''") + "'"
     p = kb.cases / "mcclinton2012-1.yaml"
     text = p.read_text()
@@ -161,16 +159,48 @@ def test_hostile_text_in_every_text_field_is_inert(kb):
     # (linkml-reference-validator reads "[x]" in a quote as an editorial insertion, so the stored text holds it without)
     excerpt.write_text(excerpt.read_text().rstrip("\n") + " " + HOSTILE.replace("[x]", "") + "\n", encoding="utf-8")
     t = kb.tables / "complaints.yaml"
-    t.write_text(t.read_text().replace("text: Knee extension\n", f"text: {q}\n", 1))
+    # the row's text, and its codes' description, which keeps the row's words (E405)
+    t.write_text(t.read_text().replace("text: Knee extension\n", f"text: {q}\n", 1)
+                 .replace('description: "Knee extension"\n', f"description: {q}\n", 1))
+
+
+@pytest.fixture(scope="module")
+def contributed(tmp_path_factory):
+    """One strict build (MkDocs and PDF) shared by the tests below: a newcomer's case with a new reference, and hostile
+    text in every text field of another case, its excerpt and a complaint row."""
+    from conftest import copy_kb
+
+    kb = copy_kb(tmp_path_factory.mktemp("contributed") / "kb")
+    _add_newcomer_case(kb)
+    _make_text_hostile(kb)
     result = build(kb, run_mkdocs=True, pdf=True)
-    assert not result.failed, result.message
+    assert not result.failed, result.message + "\n" + "\n".join(i.format() for i in result.issues if i.is_error)
+    return kb
+
+
+def test_newcomer_adds_a_case_with_a_new_reference(contributed):
+    kb = contributed
+    docs = kb.build_docs
+    assert "](newauthor2024-1.md)" in (docs / "cases/index.md").read_text()
+    assert "newauthor2024-1" in (docs / "papers/newauthor2024.md").read_text()
+    assert "cases/newauthor2024-1.md" in (docs / "treatments.md").read_text()
+    assert "cases/newauthor2024-1.md" in (docs / "agents/trihexyphenidyl.md").read_text()
+    cases = json.loads((docs / "data/cases.json").read_text())
+    assert any(c["id"] == "newauthor2024-1" and c["sex"] == "female" for c in cases)
+    n_papers = len({c["paper"] for c in cases})
+    assert f"{len(cases)} literature cases from {n_papers} papers" in (docs / "index.md").read_text()
+    assert len(cases) == len(list(kb.cases.glob("*.yaml")))
+    assert check_site(kb.site) == []
+
+
+def test_hostile_text_in_every_text_field_is_inert(contributed):
+    kb = contributed
     for page in ("cases/mcclinton2012-1/index.html", "complaints/index.html", "agents/clonazepam/index.html"):
         raw = (kb.site / page).read_text()
         body = raw[raw.index("<article"):raw.index("</article>")]
         assert "<script>alert" not in body and "<img src=x" not in body and "<b>raw" not in body
         assert 'href="javascript' not in body and "<strong>b</strong>" not in body
         assert HOSTILE in html.unescape(re.sub(r"<[^>]+>", "", body)), page
-    assert check_site(kb.site) == []
 
 
 def test_link_check_passes_on_the_built_site_and_catches_breakage(built, tmp_path):
@@ -245,8 +275,8 @@ def copy_working_tree(dest):
 def test_contributor_path_leaves_the_suite_green_on_a_copy_of_the_working_tree(tmp_path):
     """A contribution of every kind, made as CONTRIBUTING.md says, in a copy of the working tree: a bib entry and its
     excerpt file in references_cache/, a series record, a case from `new-case` with reported facts and a phenotype, a
-    screening entry and a new agent in the vocabulary. Then check, build and the data-dependent test modules pass on
-    that copy without any test being touched."""
+    screening entry, a new agent in the vocabulary and a new HPO term in the vendored subset. Then check, build and the
+    data-dependent test modules pass on that copy without any test being touched."""
     from contribution import CASE_ID, KEY, contribute
 
     tree = copy_working_tree(tmp_path / "tree")

@@ -119,6 +119,7 @@ NEW_CANDIDATE = """
 - key: newauthor2024
   citation: Newauthor A, Second B. A new runner with task-specific leg dystonia. Mov Disord Clin Pract. 2024.
   publication_type: journal article
+  peer_reviewed: true
   decision: include
   reason: One runner with task-specific leg dystonia.
   urls: [https://doi.org/10.1234/example.2024]

@@ -90,7 +90,7 @@ def make_kb(dest: Path, n: int) -> Layout:
     cands = dest / "literature" / "candidates.yaml"  # each synthetic report was screened and included (rule E703)
     if cands.is_file():
         entries = "".join(f"- key: synth{p:05d}\n  citation: Synthetic paper {p}\n  publication_type: journal article\n"
-                          f"  decision: include\n  reason: synthetic\n  urls: [https://example.org/synth{p}]\n" for p in range(n_papers))
+                          f"  peer_reviewed: true\n  decision: include\n  reason: synthetic\n  urls: [https://example.org/synth{p}]\n" for p in range(n_papers))
         write_text_if_changed(cands, cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + entries)
     for i in range(n):
         write_text_if_changed(dest / "cases" / f"synth{i // per_paper:05d}-{i % per_paper + 1}.yaml",

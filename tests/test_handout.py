@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import copy_fixture_kb, copy_kb
-from rdkb.kinds import reference, series, table
+from rdkb.kinds import question, reference, series, table
 from rdkb.paths import Layout
 from rdkb.pipeline import pdf as pdf_stage
 from rdkb.pipeline.build import SITE_URL_ENV, build, site_url
@@ -114,22 +114,30 @@ def test_printed_page_urls():
 
 
 def test_clinician_treatments_keep_their_units_apart(tmp_path):
-    """Per agent: the review's table counts regimens (rows), case records count regimens in cases, series outcomes are
-    listed one per series statement, never summed with the others."""
-    d = _derived(copy_fixture_kb(tmp_path / "kb"))
+    """Per treatment, the synthesis' levels: the review's table counts regimens (rows), case records count regimens in
+    cases, series outcomes are one per series statement, never summed; [n] is that series' report in the references."""
+    layout = copy_fixture_kb(tmp_path / "kb")
+    d = _derived(layout)
     v = d.context.view(handout.KIND)
     agents = {a["id"]: a for a in d.context.view(table.KIND).agents}
     by_agent = d.context.view(series.KIND).by_agent
-    assert {r["id"] for r in v.treatments} == set(agents)
-    for row in v.treatments:
-        a = agents[row["id"]]
-        assert row["table"] == "none" if not a["n_rows"] else row["table"].startswith(f"{a['n_rows']}: ")
+    assert {t["agent"] for t in v.treatments} == set(agents)
+    for t in v.treatments:
+        a = agents[t["agent"]]
+        table_lv, cases_lv, *series_lv = t["levels"]
+        assert (table_lv["unit"], cases_lv["unit"]) == ("regimens", "regimens")
+        assert table_lv["text"] == "none" if not a["n_rows"] else table_lv["text"].startswith(f"{a['n_rows']}: ")
         cts = a["case_treatments"]
-        assert row["cases"] == "none" if not cts else row["cases"].startswith(f"{len(cts)} in {len({c.id for c, _ in cts})} cases")
-        assert len(row["series"]) == len(by_agent.get(row["id"], ()))
-        for text, (s, _) in zip(row["series"], by_agent.get(row["id"], ()), strict=True):
-            n = int(re.match(r"\[(\d+)\]", text).group(1))  # type: ignore[union-attr]
-            assert v.clinician_refs[n - 1] == s["paper"]  # [n] is that series' report in the reference list
+        n_cases = len({c.id for c, _ in cts})
+        assert cases_lv["text"] == "none" if not cts else cases_lv["text"].startswith(f"{len(cts)} in {n_cases} case")
+        assert len(series_lv) == len(by_agent.get(t["agent"], ()))
+        for lv in series_lv:
+            assert lv["paper"] in v.clinician_refs
+    build(layout, run_mkdocs=False)
+    page = (layout.build_docs / "clinician-summary.md").read_text(encoding="utf-8")
+    for t in v.treatments:
+        for lv in t["levels"][2:]:
+            assert f"[{v.clinician_refs.index(lv['paper']) + 1}] <span class=\"syn\"" in page
 
 
 # ---------------------------------------------------------------- the built pages and PDFs
@@ -181,11 +189,8 @@ def test_every_figure_on_the_handout_is_the_summary_views_value(published):
     f, c = sv.figures, sv.comparison
     expected: dict[str, Any] = {
         "review_cases": f["review"]["n_cases"], "review_papers": f["review"]["n_papers"],
-        "searched": f["literature"]["searched"], "lit_at_least": f["literature"]["at_least"],
-        "lit_at_most": f["literature"]["at_most"], "lit_reports": f["literature"]["n_reports"],
-        "complaints_foot": c["lit_foot"], "complaints": c["lit_complaints"],
+        "searched": f["literature"]["searched"],
         "survey_hip_thigh": c["survey_hip_thigh"], "survey_runners": c["survey_complaints"],
-        "parkinsons": f["review"]["parkinsons"]["yes"],
     }
     shown = re.findall(r'<span class="kb-value" data-fig="([^"]+)">([^<]*)</span>', _page_html(published, "handout"))
     assert {html.unescape(k) for k, _ in shown} == set(expected)
@@ -193,18 +198,26 @@ def test_every_figure_on_the_handout_is_the_summary_views_value(published):
         assert html.unescape(value) == str(expected[html.unescape(key)]), key
     text = _flat(_pdf(published.site / "handout.pdf")[1])
     assert f"collects {expected['review_cases']} runners" in text
-    assert f"at least {expected['lit_at_least']}, at most {expected['lit_at_most']} runners from {expected['lit_reports']}" in text
-    assert f"({expected['complaints_foot']} of {expected['complaints']} described complaints)" in text
+    runners = d.context.view(question.KIND).runners
+    assert f"at least {runners['at_least']}, at most {runners['at_most']} runners from {runners['n_reports']}" in text
 
 
 @pytest.mark.browser
-def test_clinician_figures_carry_their_denominators(published):
+def test_the_printed_pages_carry_the_synthesis_lines_with_their_sources(published):
+    """Parkinson's risk and prognosis (the questions marked for the handout) on the handout, every key question on the
+    clinician summary: each evidence level's figure, as the synthesis gives it, with its source in the references."""
     d = _derived(published)
-    r = d.context.view(summary.KIND).figures["review"]
-    text = _flat(_pdf(published.site / "clinician-summary.pdf")[1])
-    for key in ("spread_walking", "rest_tremor", "parkinsons"):
-        n = r[key]
-        assert f"{n['yes']} of {n['total']} of the review's cases (no: {n['no']}; not reported: {n['not_reported']})" in text
+    v = d.context.view(question.KIND)
+    refs = d.context.view(reference.KIND)
+    for pdf, wanted in (("handout.pdf", [q for q in v.questions if q["handout"]]),
+                        ("clinician-summary.pdf", [q for q in v.questions if q["key"]])):
+        text = _flat(_pdf(published.site / pdf)[1])
+        assert wanted, pdf
+        for q in wanted:
+            for lv in q["levels"]:
+                assert _flat(lv["text"]) in text, (pdf, lv["id"])
+                if lv.get("source") and pdf == "clinician-summary.pdf":
+                    assert refs.short(lv["source"]["ref"]) in text, (pdf, lv["id"])
 
 
 @pytest.mark.browser

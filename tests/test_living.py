@@ -47,22 +47,31 @@ def test_background_items_are_never_counted_as_cases_or_series(lit_kb):
 
 
 def test_all_literature_figures_do_not_double_count_overlap(lit_kb):
+    """The runner range (rdkb.kinds.question.runner_bounds): at most adds every report's patients; at least counts each
+    group of reports suspected to share patients once, by its largest number of confirmed, individually described runners."""
+    from rdkb.kinds import literature, question
     from rdkb.pipeline.derive import derive
     from rdkb.pipeline.validate import vocabulary
-    from rdkb.views import summary
 
     ds = load(lit_kb)
     d = derive(ds, vocabulary(), lit_kb)
-    lf = d.context.view(summary.KIND).figures["literature"]
-    assert 0 < lf["at_least"] <= lf["at_most"]
-    known = [n for n in lf["runners"].values() if n is not None]
-    assert lf["at_most"] == sum(known)
-    if lf["n_overlaps"]:
-        assert lf["at_least"] < lf["at_most"] or len(known) == len(set(known))
-    home = (lit_kb.build_docs / "index.md").read_text()
-    assert f"at least {lf['at_least']}, at most {lf['at_most']}, from {lf['n_reports']} reports" in home
-    summary_page = (lit_kb.build_docs / "summary.md").read_text()
-    assert f"at least {lf['at_least']}, at most {lf['at_most']} runners from {lf['n_reports']} reports" in summary_page
+    r = d.context.view(question.KIND).runners
+    per = r["per_report"]
+    assert 0 < r["at_least"] <= r["at_most"]
+    assert r["at_most"] == sum(x["described"] or 0 for x in per.values())
+    groups = {k: {k} for k in per}
+    for a, b, _ in d.context.view(literature.KIND).overlaps:
+        if a in groups and b in groups and groups[a] is not groups[b]:
+            merged = groups[a] | groups[b]
+            for k in merged:
+                groups[k] = merged
+    distinct = {id(g): g for g in groups.values()}.values()
+    assert r["at_least"] == sum(max(per[k]["confirmed_runners"] for k in g) for g in distinct)
+    for page in ("index.md", "summary.md"):
+        text = (lit_kb.build_docs / page).read_text()
+        assert f'data-q="runners&#58;at&#95;least">{r["at_least"]}<' in text
+        assert f'data-q="runners&#58;at&#95;most">{r["at_most"]}<' in text
+        assert f"runners from {r['n_reports']} reports" in text
 
 
 def test_review_figures_stay_over_the_reviews_own_cases(lit_kb):

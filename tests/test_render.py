@@ -90,7 +90,7 @@ def _golden(name: str, actual: str) -> None:
 
 GOLDEN_PAGES = ["cases/mcclinton2012-1.md", "cases/bozi2003-2.md", "complaints.md", "treatments.md", "agents/levodopa.md",
                 "papers/wu2006.md", "claims.md", "errata.md", "causes/hallmarks.md", "causes/workup.md", "index.md", "downloads.md",
-                "references.md", "red-flags.md", "handout.md", "clinician-summary.md"]
+                "references.md", "red-flags.md", "handout.md", "clinician-summary.md", "synthesis.md"]
 
 
 @pytest.mark.parametrize("page", GOLDEN_PAGES)

@@ -69,7 +69,12 @@ def _install(kb, fixture: Path) -> str:
         else:
             shutil.copyfile(fixture, dest)
         return f"literature/{target}"
-    if folder in ("content", "series", "references_cache"):
+    if m := re.fullmatch(r"# append-to: (\S+)", first):  # list items appended to a single-file record's list
+        target = kb.root / m.group(1)
+        target.write_text(target.read_text(encoding="utf-8").rstrip("\n") + "\n" + fixture.read_text(encoding="utf-8"),
+                          encoding="utf-8")
+        return m.group(1)
+    if folder in ("content", "series", "references_cache", "questions"):
         name = fixture.name.lower()
         dest = kb.root / folder
         dest.mkdir(exist_ok=True)

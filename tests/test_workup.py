@@ -89,7 +89,7 @@ def test_shared_tests_list_every_cause_that_names_them():
 def _cause(cid, rating="unlikely", tests=(), effects=None, order=1):
     marks = [{"key": k, "title": t, "effect": (effects or {}).get(k, "not-addressed"), "reasoning": f"why {k}",
               "source": {"ref": "davis2015review"}, "note": ""} for k, t in HALLMARKS]
-    return {"id": cid, "name": cid.title(), "rating": rating, "rating_label": rating, "hallmarks": marks,
+    return {"id": cid, "name": cid.title(), "rating": rating, "rating_label": rating, "verdict_by_label": "the review's verdict", "hallmarks": marks,
             "tests": [{"name": n, "purpose": p, "source": {"ref": "davis2015review"}} for n, p in tests],
             "separating_signs": [], "order": order}
 

@@ -11,7 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from rdkb.interop import hpo, phenopackets
-from rdkb.kinds import case, cause, claim, coding, content, erratum, excerpt, literature, reference, series, survey, table
+from rdkb.kinds import (
+    case,
+    cause,
+    claim,
+    coding,
+    content,
+    erratum,
+    excerpt,
+    literature,
+    question,
+    reference,
+    series,
+    survey,
+    table,
+)
 from rdkb.kinds.base import Kind
 from rdkb.paths import Layout
 from rdkb.views import charts, handout, summary
@@ -29,6 +43,7 @@ KINDS: tuple[Kind[Any], ...] = (
     content.KIND,
     literature.PROTOCOL,
     literature.KIND,
+    question.KIND,
     hpo.KIND,
     coding.KIND,
     phenopackets.KIND,

@@ -59,6 +59,8 @@ def cause_views(causes: list[Record]) -> list[dict[str, Any]]:
                     "contradicts": sum(1 for m in marks if m["effect"] == "contradicts"),
                     "tests": d.get("diagnostic_tests", []), "separating_signs": d.get("separating_signs", []), "treatments": d.get("treatments", []),
                     "rating": d["verdict"]["rating"], "rating_label": RATINGS.get(d["verdict"]["rating"], d["verdict"]["rating"]),
+                    "verdict_by": d["verdict"].get("by", "review"),
+                    "verdict_by_label": "the project's judgement" if d["verdict"].get("by") == "project" else "the review's verdict",
                     "verdict": d["verdict"], "citations": d.get("citations", []), "notes": d.get("notes", "")})
     return out
 
@@ -153,7 +155,7 @@ def workup(causes: list[dict[str, Any]]) -> Workup:
     fits_diagnosis = {key: tuple(d["name"] for d in diagnoses
                                  if any(m["key"] == key and m["effect"] == "explains" for m in d["hallmarks"]))
                       for key, _ in HALLMARKS}
-    rows = {c["id"]: WorkupRow(c["id"], c["name"], c["rating"], c["rating_label"],
+    rows = {c["id"]: WorkupRow(c["id"], c["name"], c["rating"], f"{c['rating_label']} ({c['verdict_by_label']})",
                                _signs(c, {} if c["id"] in diagnosis_ids else fits_diagnosis), _tests(c))
             for c in causes}
     shared: dict[str, tuple[str, list[tuple[str, str]]]] = {}

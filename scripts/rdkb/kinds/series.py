@@ -60,6 +60,7 @@ def derive(ds: Dataset, views: Views) -> SeriesView:
         case_ids = sorted(c.id for c in ds.of("case") if c.data.get("series") == r.id)
         out.append({"id": r.id, "rel": r.rel, "paper": d["paper"], "paper_label": refs.short(d["paper"]), "design": d["design"],
                     "patients": _fact_value(d.get("patients")), "runners": _fact_value(d.get("runners")),
+                    "with_rd": _fact_value(d.get("with_runners_dystonia")),
                     "patients_fact": d.get("patients", {}), "runners_fact": d.get("runners", {}),
                     "setting": d.get("setting", {}), "period": d.get("period", {}),
                     "facts": list(d.get("facts", [])), "treatments": list(d.get("treatments", [])), "cases": case_ids,
@@ -69,8 +70,9 @@ def derive(ds: Dataset, views: Views) -> SeriesView:
     by_agent: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
     for s in out:
         by_paper.setdefault(s["paper"], []).append(s)
-        for t in s["treatments"]:
-            by_agent.setdefault(t["agent"], []).append((s, t))
+        for t in s["treatments"]:  # a regimen of several treatments is listed under each of them
+            for a in dict.fromkeys([t["agent"], *t.get("with", [])]):
+                by_agent.setdefault(a, []).append((s, t))
     return SeriesView(tuple(out), {k: tuple(v) for k, v in by_paper.items()}, {k: tuple(v) for k, v in by_agent.items()})
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from rdkb.kinds import case, literature, reference, table
+from rdkb.kinds import case, literature, question, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 from rdkb.paths import Layout
@@ -29,7 +29,7 @@ RELEASES = {
     "0.5": "Evidence model",
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
-    "0.8": "Every contribution keeps the checks green",
+    "0.8": "Evidence synthesis, open contributions and data",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -71,7 +71,15 @@ CHANGES = {
             "responsive while its full pass over every record runs in the background.",
             "A cold make check is about a third faster: the garbage collector is paused while records are parsed and checked, "
             "the YAML fast path makes fewer calls per value, and the schema gate stops at the first matching fact type."],
-    "0.8": ["New rules: E405 (HPO codes that disagree with the record they code) and E703 (a report outside the review "
+    "0.8": ["Evidence synthesis: clinical questions are records (questions/), and one synthesis answers each with every "
+            "evidence level side by side in its own unit and group (case records with the number not reported, each "
+            "series as its report states it and labelled runners, non-runners or mixed, the review and its survey); every "
+            "page takes these figures from it (synthesis.json; a check over the built site refuses a page's own count). "
+            "Treatments are regimens: an outcome of treatments given together shows all of them, a planned regimen is "
+            "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
+            "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
+            "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803.",
+            "New rules: E405 (HPO codes that disagree with the record they code) and E703 (a report outside the review "
             "without an include entry in the literature screening); W301 no longer warns about sources declared as kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
             "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; rdkb check --format json|sarif."],
@@ -190,6 +198,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     searched = ctx.view(literature.KIND).searched
     common = MappingProxyType({
         "searched": searched,
+        "syn": ctx.view(question.KIND).by_id, "runners": ctx.view(question.KIND).runners,
         "vocab": frozen_vocab, "f": figures, "cases": cases.cases, "papers": cases.papers, "agents": tables.agents,
         "references": refs.items, "backlinks": ctx.backlinks, "refs_short": {r["key"]: r["short"] for r in refs.items}})
     return Derived(ctx, tuple(pages), tuple(files), nav, common)

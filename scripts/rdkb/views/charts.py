@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from rdkb.kinds import case, claim, survey, table
+from rdkb.kinds import case, claim, question, survey, table
 from rdkb.kinds.base import Context, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 
@@ -30,15 +30,40 @@ def _note(x: int, y: int, text: str, width: int = 95) -> tuple[str, int]:
     return f'<text x="{x}" y="{y}" font-size="12">{spans}</text>', len(lines)
 
 
-def _svg(width: int, height: int, title: str, desc: str, body: list[str]) -> str:
+def _svg(width: int, height: int, title: str, desc: str, body: list[str], desc_q: str = "") -> str:
     defs = ('<defs>'
             '<pattern id="h1" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fff" fill-opacity="0"/><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern>'
             '<pattern id="h2" width="6" height="6" patternUnits="userSpaceOnUse"><circle cx="3" cy="3" r="1.2" fill="#fff"/></pattern>'
             '<pattern id="h3" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern>'
             '</defs>')
+    dq = f' data-q="{escape(desc_q)}"' if desc_q else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-labelledby="t d" {FONT}>\n<title id="t">{escape(title)}</title>\n<desc id="d">{escape(desc)}</desc>\n'
+            f'role="img" aria-labelledby="t d" {FONT}>\n<title id="t">{escape(title)}</title>\n<desc id="d"{dq}>{escape(desc)}</desc>\n'
             f'{defs}\n<rect width="{width}" height="{height}" fill="#fff"/>\n' + "\n".join(body) + "\n</svg>\n")
+
+
+def level_bars(title: str, levels: Sequence[dict[str, Any]], note: str) -> str:
+    """One bar per evidence level of a synthesis question (k of n, in its own unit); the figure text carries the
+    synthesis id (data-q), so the site's figure check can tell it from a page's own count."""
+    label_w, bar_w, row_h = 300, 220, 34
+    note_svg, n_lines = _note(10, 0, note)
+    height = 60 + len(levels) * row_h + 20 + 15 * n_lines
+    body = [f'<text x="10" y="22" font-weight="bold">{escape(title)}</text>']
+    y, desc = 40, []
+    for lv in levels:
+        label = f"{lv['level_label']}: {lv['statement']}"
+        label = label if len(label) <= 48 else label[:47].rsplit(" ", 1)[0] + "\u2026"
+        k, n = lv.get("k"), lv.get("n")
+        w = round(bar_w * k / n) if isinstance(k, (int, float)) and isinstance(n, (int, float)) and n else 0
+        body.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-size="12">{escape(label)}</text>')
+        body.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="{row_h - 14}" fill="none" stroke="#757575"/>')
+        body.append(f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{row_h - 14}" fill="{PALETTE[1]}"/>')
+        body.append(f'<text x="{label_w + 4}" y="{y + 30}" font-size="11" data-q="{escape(lv["id"])}">'
+                    f'{escape(lv["text"])} {escape(lv["unit"])}</text>')
+        desc.append(f"{label}: {lv['text']} {lv['unit']}")
+        y += row_h
+    body.append(_note(10, y + 20, note)[0])
+    return _svg(label_w + bar_w + 60, height, title, "; ".join(desc), body, desc_q=",".join(lv["id"] for lv in levels))
 
 
 def grouped_bars(title: str, groups: list[tuple[str, int]], series: list[tuple[str, list[int], int]], note: str) -> str:
@@ -127,11 +152,13 @@ def dot_plot(title: str, values: list[float], lo: int, hi: int, note: str) -> st
     return _svg(width, height, title, desc, body)
 
 
-def build_charts(cases: Sequence[Any], tables: Any, vocab: Any, survey_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def build_charts(cases: Sequence[Any], tables: Any, vocab: Any, survey_rows: Sequence[dict[str, Any]],
+                 outcome_question: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The site's charts: (file, title, alt text, caption, table link)."""
     charts = []
     lit = tables.complaint_rows
-    groups = [("foot, toes or ankle", {"foot", "toes", "ankle"}), ("lower leg", {"lower-leg"}), ("knee", {"knee"}),
+    # Region by region; the foot or ankle as a whole is a question of the evidence synthesis (synthesis.md#foot-ankle).
+    groups = [("toes", {"toes"}), ("foot", {"foot"}), ("ankle", {"ankle"}), ("lower leg", {"lower-leg"}), ("knee", {"knee"}),
               ("hip or thigh", {"hip", "thigh"}), ("no region coded", set())]
 
     def count(rows: Sequence[dict[str, Any]], regions: set[str]) -> int:
@@ -162,14 +189,12 @@ def build_charts(cases: Sequence[Any], tables: Any, vocab: Any, survey_rows: Seq
     charts.append({"file": "charts/age-at-onset.svg", "title": "Age at onset where known",
                    "svg": dot_plot("Age at onset (years), literature cases where known", onsets, 10, 80, note),
                    "caption": note, "table": "cases/index.md"})
-    outcomes = vocab["outcomes"]
-    keys = list(outcomes) + ["not reported"]
-    cnt = [sum(1 for c in cases if (c.outcome or "not reported") == k) for k in keys]
-    note = f"Outcome reported for {len(cases) - cnt[-1]} of {len(cases)} cases; not reported for {cnt[-1]}."
-    charts.append({"file": "charts/outcomes.svg", "title": "Outcome of literature cases",
-                   "svg": grouped_bars("Outcome of literature cases", [(outcomes.get(k, k), 0) for k in keys],
-                                       [("cases", cnt, len(cases))], note),
-                   "caption": note, "table": "cases/index.md"})
+    if outcome_question is not None:
+        lv = outcome_question["levels"]
+        note = ("Each bar is one kind of evidence from the evidence synthesis, in its own unit and group of patients; "
+                "they are never added together. Figures without a denominator are written, not drawn.")
+        charts.append({"file": "charts/outcomes.svg", "title": outcome_question["label"],
+                       "svg": level_bars(outcome_question["label"], lv, note), "caption": note, "table": "synthesis.md"})
     return charts
 
 
@@ -179,8 +204,9 @@ class ChartsView:
 
 
 def derive(ds: Dataset, views: Views) -> ChartsView:
+    synthesis = views.view(question.KIND)
     return ChartsView(tuple(build_charts(views.view(case.KIND).cases, views.view(table.KIND), views.vocab,
-                                         views.view(survey.KIND).rows)))
+                                         views.view(survey.KIND).rows, synthesis.by_id.get("outcome"))))
 
 
 def pages(ctx: Context) -> list[PagePlan]:

@@ -7,12 +7,11 @@ each page lists the full citation of every work it cites. Neither page lists rec
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import cause, claim, literature, reference, series, survey, table
+from rdkb.kinds import cause, claim, literature, question, reference, series, survey, table
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 from rdkb.views import summary
@@ -25,14 +24,8 @@ HANDOUT_FIGURES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
     "review_cases": lambda f, c: f["review"]["n_cases"],
     "review_papers": lambda f, c: f["review"]["n_papers"],
     "searched": lambda f, c: f["literature"]["searched"],
-    "lit_at_least": lambda f, c: f["literature"]["at_least"],
-    "lit_at_most": lambda f, c: f["literature"]["at_most"],
-    "lit_reports": lambda f, c: f["literature"]["n_reports"],
-    "complaints_foot": lambda f, c: c["lit_foot"],
-    "complaints": lambda f, c: c["lit_complaints"],
     "survey_hip_thigh": lambda f, c: c["survey_hip_thigh"],
     "survey_runners": lambda f, c: c["survey_complaints"],
-    "parkinsons": lambda f, c: f["review"]["parkinsons"]["yes"],
 }
 
 # The handout's fill-in section: (label, prompt, blank lines, tick boxes).
@@ -55,13 +48,9 @@ class HandoutView:
     fill_in: tuple[dict[str, Any], ...]
     key_figures: tuple[dict[str, Any], ...]  # clinician summary: label, value (with its denominator)
     workup: tuple[dict[str, Any], ...]  # one row per proposed cause: the review's verdict and the tests it discusses
-    treatments: tuple[dict[str, Any], ...]  # one row per agent: review-table regimens, case records, series (own units)
+    treatments: tuple[dict[str, Any], ...]  # the synthesis' treatment entries: review-table regimens, case records, series
     handout_refs: tuple[str, ...]  # bib keys each page cites, in the order listed
     clinician_refs: tuple[str, ...]  # numbered in this order; series outcomes cite them as [n]
-
-
-def _of(count: Mapping[str, int], of: str) -> str:
-    return f"{count['yes']} of {count['total']} {of} (no: {count['no']}; not reported: {count['not_reported']})"
 
 
 def _onset(r: Mapping[str, Any]) -> str:
@@ -72,68 +61,25 @@ def _onset(r: Mapping[str, Any]) -> str:
 
 
 def key_figures(f: Mapping[str, Any], c: Mapping[str, Any], agg: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The clinician summary's figures, each with its denominator (and its not-reported count where it has one)."""
-    r, lit = f["review"], f["literature"]
-    cases = "of the review's cases"
+    """The clinician summary's other figures (the clinical questions' figures come from the synthesis, rdkb.kinds.question),
+    each with its denominator."""
+    r = f["review"]
     rows = [{"label": "Runners in the review's literature cases", "value": f"{r['n_cases']}, from {r['n_papers']} papers"}]
-    if lit["searched"]:
-        rows.append({"label": f"All reported runners (literature searched up to {lit['searched']})",
-                     "value": f"at least {lit['at_least']}, at most {lit['at_most']}, from {lit['n_reports']} reports that "
-                              "describe patients (reports that may share patients are not added up)"})
     complaints = f"of {c['lit_complaints']} described complaints (the review's complaint table)"
     rows += [
-        {"label": "Foot, toes or ankle involved", "value": f"{c['lit_foot']} {complaints}; toes: {c['lit_toes']}"},
         {"label": "Hip or thigh involved", "value": f"{c['lit_hip_thigh']} {complaints}"},
-        {"label": "Spread to walking", "value": _of(r["spread_walking"], cases)},
-        {"label": "Tremor at rest", "value": _of(r["rest_tremor"], cases)},
-        {"label": "Later young-onset Parkinson's disease", "value": _of(r["parkinsons"], cases)},
         {"label": "Age at onset", "value": _onset(r)},
         {"label": "Runners in the review's own survey", "value": f"{c['survey_complaints']}; hip or thigh mentioned by "
                                                                   f"{c['survey_hip_thigh']} of {c['survey_complaints']}"},
     ]
-    a = agg.get("returned-without-issues")
-    if a is not None:
-        rows.append({"label": "Surveyed runners back to training or racing without issues",
-                     "value": f"{a['stated']} of {a.get('denominator') or c['survey_complaints']} (as the review states it)"})
     return rows
 
 
 def workup_rows(causes: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
     """Each proposed cause with the review's verdict and the tests it discusses ('not reported' when it names none)."""
-    return [{"id": c["id"], "name": c["name"], "rating": c["rating_label"], "leading": c["rating"] == "leading-candidate",
+    return [{"id": c["id"], "name": c["name"], "rating": c["rating_label"], "by": c["verdict_by_label"],
+             "leading": c["rating"] == "leading-candidate",
              "tests": [t["name"] for t in c["tests"]]} for c in causes]
-
-
-def _grade(response: str) -> str:
-    return response.replace("-", " ")
-
-
-def _series_outcome(ref_no: int, t: Mapping[str, Any]) -> str:
-    unit = t.get("unit") or "patients"
-    improved, treated = t.get("improved"), t.get("treated")
-    if improved is not None:
-        text = f"{'at least ' if t.get('at_least') else ''}{improved}"
-        text += f" of {treated} {unit} improved" if treated is not None else f" {unit} improved (treated: not reported)"
-    elif treated is not None:
-        text = f"{treated} {unit} treated, improvement not reported"
-    else:
-        text = "numbers not reported"
-    return f"[{ref_no}] {text}"
-
-
-def treatment_rows(agents: tuple[dict[str, Any], ...], by_agent: Mapping[str, Any], ref_no: Mapping[str, int]) -> list[dict[str, Any]]:
-    """Per agent, three units never added together: regimens of the review's table, regimens in case records, series."""
-    out = []
-    for a in agents:
-        table_text = (f"{a['n_rows']}: " + ", ".join(f"{_grade(resp)} {n}" for resp, _, n in a["distribution"] if n)
-                      if a["n_rows"] else "none")
-        cts = a["case_treatments"]
-        dist = Counter(t.get("response", "not-reported") for _, t in cts)
-        case_text = (f"{len(cts)} in {len({c.id for c, _ in cts})} cases: "
-                     + ", ".join(f"{_grade(k)} {n}" for k, n in sorted(dist.items())) if cts else "none")
-        out.append({"id": a["id"], "name": a["name"], "table": table_text, "cases": case_text,
-                    "series": [_series_outcome(ref_no[s["paper"]], t) for s, t in by_agent.get(a["id"], ())]})
-    return out
 
 
 def derive(ds: Dataset, views: Views) -> HandoutView:
@@ -145,14 +91,15 @@ def derive(ds: Dataset, views: Views) -> HandoutView:
     clinician = [k for k in CLINICIAN_CITES if k in refs.by_key]
     series_papers = {s["paper"] for a in t.agents for s, _ in by_agent.get(a["id"], ())}
     clinician += sorted(series_papers - set(clinician), key=lambda k: (refs.short(k).lower(), k))
-    ref_no = {k: i for i, k in enumerate(clinician, 1)}
+    syn = views.view(question.KIND).by_id
+    tr = next((q for q in syn.values() if q["treatments"]), None)  # the per-treatment question of the synthesis
     return HandoutView(
         figures={name: get(f, c) for name, get in HANDOUT_FIGURES.items()},
         fill_in=tuple({"label": label, "prompt": prompt, "lines": lines, "choices": choices}
                       for label, prompt, lines, choices in FILL_IN),
         key_figures=tuple(key_figures(f, c, views.view(survey.KIND).aggregates)),
         workup=tuple(workup_rows(views.view(cause.KIND).causes)),
-        treatments=tuple(treatment_rows(t.agents, by_agent, ref_no)),
+        treatments=tuple(tr["treatments"]) if tr else (),
         handout_refs=tuple(k for k in HANDOUT_CITES if k in refs.by_key),
         clinician_refs=tuple(clinician),
     )

@@ -6,11 +6,11 @@ Every figure carries its denominator and its not-reported count; nothing on thes
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import case, cause, claim, literature, series, survey, table
+from rdkb.kinds import case, cause, claim, literature, question, series, survey, table
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.kinds.case import CaseView
 from rdkb.kinds.table import TablesView
@@ -92,42 +92,13 @@ def comparison(cases: tuple[CaseView, ...], tables: TablesView, srows: tuple[dic
 
 
 
-def literature_figures(cases: Sequence[CaseView], series_view: Any, lit: Any, review_papers: set[str]) -> dict[str, Any]:
-    """All reported runners to date: at least / at most, from K reports, without double-counting suspected overlap.
-
-    A report's runners: its series record's runner count when stated, else its case records (each is one runner), else
-    unknown. Reports linked by suspected overlap form groups; `at_least` counts each group by its largest report,
-    `at_most` adds them all."""
-    per_case = Counter(c.paper for c in cases)
-    patient_designs = {"case-report", "case-series", "retrospective-cohort", "congress-abstract"}
-    # reports that describe patients: a series record of a patient design, or case records (a review or a survey of
-    # respondents describes no patients of its own)
-    included = [c["key"] for c in lit.included
-                if per_case[c["key"]] or any(s["design"] in patient_designs for s in series_view.by_paper.get(c["key"], ()))]
-    keys = sorted(set(included) | review_papers)
-    runners: dict[str, int | None] = {}
-    for k in keys:
-        stated = [s["runners"] for s in series_view.by_paper.get(k, ()) if s["runners"] is not None]
-        runners[k] = stated[0] if stated else (per_case[k] or None)
-    parent = {k: k for k in keys}
-
-    def find(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    for a, b, _ in lit.overlaps:
-        if a in parent and b in parent:
-            parent[find(a)] = find(b)
-    groups: dict[str, list[int]] = {}
-    for k in keys:
-        if runners[k] is not None:
-            groups.setdefault(find(k), []).append(int(runners[k] or 0))
+def literature_figures(runners: Mapping[str, Any], lit: Any, review_papers: set[str]) -> dict[str, Any]:
+    """The reports that describe patients, from the synthesis' runner bounds (rdkb.kinds.question: the one place the
+    reports are counted and the range is computed); the new ones are those outside the review."""
+    keys = sorted(runners["per_report"])
     new = [k for k in keys if k not in review_papers]
-    return {"n_reports": len(keys), "n_new_reports": len(new), "at_least": sum(max(g) for g in groups.values()),
-            "at_most": sum(sum(g) for g in groups.values()), "n_unknown": sum(1 for k in keys if runners[k] is None),
-            "runners": runners, "new_reports": new, "n_overlaps": len(lit.overlaps), "searched": lit.searched}
+    return {"n_reports": len(keys), "n_new_reports": len(new), "new_reports": new, "n_overlaps": len(lit.overlaps),
+            "searched": lit.searched}
 
 
 @dataclass(frozen=True)
@@ -143,7 +114,7 @@ def derive(ds: Dataset, views: Views) -> SummaryView:
     cl = views.view(claim.KIND)
     figures = case_figures(cases, t.complaint_rows, t.treatment_rows, t.agents)
     figures["review"] = case_figures([c for c in cases if c.in_review], t.complaint_rows, t.treatment_rows, t.agents)
-    figures["literature"] = literature_figures(cases, views.view(series.KIND), views.view(literature.KIND),
+    figures["literature"] = literature_figures(views.view(question.KIND).runners, views.view(literature.KIND),
                                                {c.paper for c in cases if c.in_review})
     return SummaryView(figures, comparison(cases, t, s.rows, s.data, cl.claims))
 

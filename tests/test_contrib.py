@@ -132,7 +132,7 @@ def _add_newcomer_case(kb) -> None:
                    "  title = {A new runner with task-specific leg dystonia},\n  journal = {Mov Disord Clin Pract},\n"
                    "  year = {2024},\n  doi = {10.1234/example.2024}\n}\n")
     cands = kb.root / "literature" / "candidates.yaml"
-    cands.write_text(cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + NEW_CANDIDATE, encoding="utf-8")  # E703 otherwise
+    cands.write_text(cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + NEW_CANDIDATE, encoding="utf-8")  # E704 otherwise
     assert rdkb("new-case", "--paper", "newauthor2024", root=kb.root).returncode == 0
     path = kb.cases / "newauthor2024-1.yaml"
     text = path.read_text().replace("sex:\n  status: not_reported",

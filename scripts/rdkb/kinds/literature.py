@@ -23,10 +23,10 @@ W701 = declare("W701", "the last literature search is more than 12 months old",
 E702 = declare("E702", "a screened report that is included or background but not in the bibliography, or an overlap "
                "with an unknown report", "add the report to bib/references.bib (or fix the key)", "literature/E702-unknown-report.yaml")
 
-E703 = declare("E703", "a report outside the review (a case with `in_review: false`, or a series of a paper that is not "
+E704 = declare("E704", "a report outside the review (a case with `in_review: false`, or a series of a paper that is not "
                "one of the review's: no `reviewcases` in its bib entry, no case with `in_review: true`) without an `include` entry in literature/candidates.yaml",
                "add the report to literature/candidates.yaml with `decision: include`, its reason, URLs and `searched` date "
-               "(README: 'Run the literature search again')", "series/E703-not-screened.yaml")
+               "(README: 'Run the literature search again')", "series/E704-not-screened.yaml")
 
 EXCLUSIONS = {
     "duplicate-record": "duplicate record",
@@ -71,18 +71,18 @@ def check(ds: Dataset) -> list[Issue]:
 
 
 def _unscreened(ds: Dataset, included: set[Any]) -> list[Issue]:
-    """E703: every report the knowledge base counts beyond the review was found and included by the search."""
+    """E704: every report the knowledge base counts beyond the review was found and included by the search."""
     review_papers = ({r.data.get("paper") for r in ds.of("case") if r.data.get("in_review") is True}
                      | {k for k, ref in ds.references.items() if str(ref.get("reviewcases") or "").isdigit()})
     issues = []
     for r in ds.of("case"):  # (an unknown paper is E202's)
         if r.data.get("in_review") is False and r.data.get("paper") in ds.references and r.data.get("paper") not in review_papers | included:
-            issues.append(E703.at(r.rel, r.line(("paper",)), f"paper: {r.data.get('paper')!r} is a report outside the review "
+            issues.append(E704.at(r.rel, r.line(("paper",)), f"paper: {r.data.get('paper')!r} is a report outside the review "
                                   "with no `include` entry in literature/candidates.yaml"))
     for r in ds.of("series"):
         paper = r.data.get("paper")
         if paper in ds.references and paper not in review_papers and paper not in included:
-            issues.append(E703.at(r.rel, r.line(("paper",)), f"paper: {paper!r} has a series record but no `include` entry "
+            issues.append(E704.at(r.rel, r.line(("paper",)), f"paper: {paper!r} has a series record but no `include` entry "
                                   "in literature/candidates.yaml"))
     return issues
 

@@ -79,7 +79,7 @@ CHANGES = {
             "never counted as given, and procedures (deep brain stimulation, surgery, physical therapy) are treatments. "
             "The runner range counts series patients described with runner's dystonia and states its rule and scope. "
             "Each cause's verdict says whether it is the review's or the project's judgement. Rules E801-E803.",
-            "New rules: E405 (HPO codes that disagree with the record they code) and E703 (a report outside the review "
+            "New rules: E405 (HPO codes that disagree with the record they code) and E704 (a report outside the review "
             "without an include entry in the literature screening); W301 no longer warns about sources declared as kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
             "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; rdkb check --format json|sarif."],

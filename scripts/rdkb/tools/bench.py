@@ -87,7 +87,7 @@ def make_kb(dest: Path, n: int) -> Layout:
         bib.append(f"@article{{synth{p:05d},\n  access = {{abstract}},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
                    f"  journal = {{Benchmark Journal}},\n  year = {{2020}},\n  doi = {{10.5555/synth.{p}}}\n}}\n")
     write_text_if_changed(dest / "bib" / "references.bib", "\n".join(bib))
-    cands = dest / "literature" / "candidates.yaml"  # each synthetic report was screened and included (rule E703)
+    cands = dest / "literature" / "candidates.yaml"  # each synthetic report was screened and included (rule E704)
     if cands.is_file():
         entries = "".join(f"- key: synth{p:05d}\n  citation: Synthetic paper {p}\n  publication_type: journal article\n"
                           f"  peer_reviewed: true\n  decision: include\n  reason: synthetic\n  urls: [https://example.org/synth{p}]\n" for p in range(n_papers))

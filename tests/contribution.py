@@ -94,6 +94,24 @@ CANDIDATE = f"""
   suspected_overlap: []
 """
 
+LEDGER = f"""- key: {KEY}
+  role: included report
+  access: abstract
+  read:
+  - level: abstract
+    url: https://pubmed.ncbi.nlm.nih.gov/{PMID}/
+    date: '2026-12-01'
+  not_reachable: []
+"""
+
+
+def add_ledger_entry(root: Path, entry: str) -> None:
+    """Where the knowledge base keeps an access ledger (literature/access.yaml), an included report has its entry."""
+    ledger = root / "literature" / "access.yaml"
+    if ledger.is_file():
+        ledger.write_text(ledger.read_text(encoding="utf-8").rstrip("\n") + "\n" + entry, encoding="utf-8")
+
+
 FACTS = {
     "sex": f"sex:\n  status: reported\n  value: female\n  source: {{ref: {KEY}, locator: abstract}}\n  quote: A 41-year-old woman\n",
     "side": f"side:\n  status: reported\n  value: right\n  source: {{ref: {KEY}, locator: abstract}}\n"
@@ -145,6 +163,7 @@ def contribute(root: Path, python: str = sys.executable, env: dict[str, str] | N
     marker = "candidates:\n"
     text = text.replace(marker, marker + CANDIDATE, 1)
     cands.write_text(text, encoding="utf-8")
+    add_ledger_entry(root, LEDGER)
     run_env = env or {**os.environ, "PYTHONPATH": str(root / "scripts")}
     proc = subprocess.run([python, "-m", "rdkb", "new-case", "--paper", KEY], cwd=root, env=run_env, capture_output=True,
                           text=True, check=False)

@@ -133,6 +133,10 @@ def _add_newcomer_case(kb) -> None:
                    "  year = {2024},\n  doi = {10.1234/example.2024}\n}\n")
     cands = kb.root / "literature" / "candidates.yaml"
     cands.write_text(cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + NEW_CANDIDATE, encoding="utf-8")  # E704 otherwise
+    from contribution import add_ledger_entry
+
+    add_ledger_entry(kb.root, "- key: newauthor2024\n  role: included report\n  access: abstract\n  read:\n  - level: abstract\n"
+                              "    url: https://doi.org/10.1234/example.2024\n  not_reachable: []\n")
     assert rdkb("new-case", "--paper", "newauthor2024", root=kb.root).returncode == 0
     path = kb.cases / "newauthor2024-1.yaml"
     text = path.read_text().replace("sex:\n  status: not_reported",

@@ -92,6 +92,11 @@ def make_kb(dest: Path, n: int) -> Layout:
         entries = "".join(f"- key: synth{p:05d}\n  citation: Synthetic paper {p}\n  publication_type: journal article\n"
                           f"  peer_reviewed: true\n  decision: include\n  reason: synthetic\n  urls: [https://example.org/synth{p}]\n" for p in range(n_papers))
         write_text_if_changed(cands, cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + entries)
+        ledger = dest / "literature" / "access.yaml"  # and, where an access ledger is kept, its entry
+        if ledger.is_file():
+            rows = "".join(f"- key: synth{p:05d}\n  role: included report\n  access: abstract\n  read:\n  - level: abstract\n"
+                           f"    url: https://example.org/synth{p}\n  not_reachable: []\n" for p in range(n_papers))
+            write_text_if_changed(ledger, ledger.read_text(encoding="utf-8").rstrip("\n") + "\n" + rows)
     for i in range(n):
         write_text_if_changed(dest / "cases" / f"synth{i // per_paper:05d}-{i % per_paper + 1}.yaml",
                               synthetic_case(i, f"synth{i // per_paper:05d}"))

@@ -58,6 +58,9 @@ def case_template(paper: str) -> str:
                        "#     excluded: false                     # true only where the source says so explicitly\n"
                        "#     description: \"the source's own words\"\n"
                        f"#     source: {{ref: {paper}, locator: ...}}\n\n")
+        elif name not in schema["required"] and not str(spec.get("$ref", "")).endswith("Fact"):
+            # an optional field that is not a three-state fact (e.g. a list of links): its form is in CONTRIBUTING.md
+            out.append(f"# ({name}: optional; its form is shown in CONTRIBUTING.md)\n\n")
         else:
             required = name in schema["required"]
             prefix = "" if required else "# "

@@ -11,7 +11,15 @@ export PYTHONPATH := $(CURDIR)/scripts
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: site check test serve lint bench new-case browser-deps clean release site-zensical
+# A knowledge base other than this checkout (tests use it): make check ROOT=/path/to/copy
+ROOT ?=
+RDKB := $(PY) -m rdkb $(if $(ROOT),--root $(ROOT))
+# The package itself, for `.venv/bin/python -m rdkb ...` without PYTHONPATH: a .pth file naming this checkout's
+# scripts/ (the same as `pip install -e .`, without a build step; the locked dependencies keep --require-hashes).
+# A .venv that is a link to another checkout's (a git worktree) is left alone: make sets PYTHONPATH anyway.
+PTH_STAMP := $(VENV)/.rdkb-pth
+
+.PHONY: site check test test-fast serve lint bench new-case browser-deps clean release site-zensical
 
 $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +27,17 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-# make site needs neither root nor npm: without Chromium it builds the site and skips only the PDF, with a warning.
-site: $(STAMP)
-	$(PY) -m rdkb --quiet-warnings build
+$(PTH_STAMP): $(STAMP)
+	@test -L $(VENV) || $(PY) -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'rdkb.pth').write_text('$(CURDIR)/scripts\n')"
+	@test -L $(VENV) || touch $(PTH_STAMP)
 
-check: $(STAMP)
-	$(PY) -m rdkb check
+# make site needs neither root nor npm: without Chromium it builds the site and skips only the PDF, with a warning.
+site: $(PTH_STAMP)
+	$(RDKB) --quiet-warnings build
+
+# Exit codes: rdkb check exits 0 clean, 1 data problems, 2 usage/internal; make itself turns any failure into 2.
+check: $(PTH_STAMP)
+	$(RDKB) check
 
 # Test tools, for make test only: Debian's Chromium for the browser tests and the PDF (Playwright's own download
 # does not work here), and axe-core from the npm registry, pinned in package-lock.json.
@@ -36,11 +49,18 @@ browser-deps:
 	  { echo "could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
 
-test: $(STAMP) browser-deps lint
+test: $(PTH_STAMP) browser-deps lint
 	$(PY) -m rdkb --quiet-warnings build
 	$(PY) -m pytest -q --durations=10
 
-lint: $(STAMP)
+# The contributor's loop (under 2 minutes on 2 cores): units, rules and their fixtures, golden pages, docs examples,
+# cache keys and the import layers; no browser, no strict MkDocs build of the real records, no suite-in-a-copy.
+FAST_TESTS := tests/test_load.py tests/test_layers.py tests/test_cache_keys.py tests/test_validate.py tests/test_render.py \
+	tests/test_architecture.py tests/test_docs_examples.py tests/test_records.py
+test-fast: $(PTH_STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider -m "not browser and not slow" $(FAST_TESTS)
+
+lint: $(PTH_STAMP)
 	$(PY) -m ruff check scripts tests
 	cd scripts && ../$(PY) -m mypy --config-file ../pyproject.toml rdkb
 
@@ -50,9 +70,9 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000)
 
-new-case: $(STAMP)
+new-case: $(PTH_STAMP)
 	@test -n "$(PAPER)" || { echo "usage: make new-case PAPER=<bibkey> [ID=<case-id>]" >&2; exit 2; }
-	$(PY) -m rdkb new-case --paper $(PAPER) $(if $(ID),--id $(ID))
+	$(RDKB) new-case --paper $(PAPER) $(if $(ID),--id $(ID))
 
 clean:
 	rm -rf build site $(VENV) node_modules

@@ -23,8 +23,9 @@ from rdkb.kinds.claim import derive_claims
 from rdkb.paths import REPO, SCHEMA_DIR
 from rdkb.pipeline.derive import Derived, derive
 from rdkb.pipeline.load import load
-from rdkb.pipeline.validate import generated_schema, validate, vocabulary
+from rdkb.pipeline.validate import validate
 from rdkb.registry import KINDS, NAV_SECTIONS
+from rdkb.schema import generated_schema, vocabulary
 from rdkb.views import charts
 
 PKG = REPO.root / "scripts" / "rdkb"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import Counter
+
+import pytest
 
 from rdkb.pipeline.build import build
 
@@ -98,17 +101,34 @@ def test_rebuild_is_byte_identical(kb):
     assert first == second
 
 
-def test_failed_validation_leaves_site_unchanged(kb):
+@pytest.fixture(scope="module")
+def good_build(tmp_path_factory):
+    """One successful strict build, shared: each failure test below breaks a copy of it."""
+    from conftest import copy_kb
+
+    kb = copy_kb(tmp_path_factory.mktemp("good") / "kb")
     assert not build(kb, run_mkdocs=True).failed
-    before = {p: p.stat().st_mtime_ns for p in kb.site.rglob("*")}
+    return kb
+
+
+def _copy_of(layout, dest):
+    from rdkb.paths import Layout
+
+    shutil.copytree(layout.root, dest, symlinks=True)  # copy2: the site's files keep their modification times
+    return Layout(dest)
+
+
+def test_failed_validation_leaves_site_unchanged(good_build, tmp_path):
+    kb = _copy_of(good_build, tmp_path / "kb")
+    before = {p.relative_to(kb.site): p.stat().st_mtime_ns for p in kb.site.rglob("*")}
     (kb.cases / "wu2006-1.yaml").write_text("paper: [unclosed\n", encoding="utf-8")
     result = build(kb, run_mkdocs=True)
     assert result.failed and any(i.rule == "E003" for i in result.issues)
-    assert {p: p.stat().st_mtime_ns for p in kb.site.rglob("*")} == before
+    assert {p.relative_to(kb.site): p.stat().st_mtime_ns for p in kb.site.rglob("*")} == before
 
 
-def test_failed_mkdocs_build_leaves_site_unchanged(kb):
-    assert not build(kb, run_mkdocs=True).failed
+def test_failed_mkdocs_build_leaves_site_unchanged(good_build, tmp_path):
+    kb = _copy_of(good_build, tmp_path / "kb")
     before = sorted(p.relative_to(kb.site) for p in kb.site.rglob("*"))
     (kb.content / "broken.md").write_text("# Broken\n\n[dangling](no-such-page.md)\n", encoding="utf-8")
     result = build(kb, run_mkdocs=True, strict=True)

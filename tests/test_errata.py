@@ -14,7 +14,8 @@ from rdkb.paths import REPO, SCHEMA_DIR
 from rdkb.pipeline.build import build
 from rdkb.pipeline.load import load
 from rdkb.pipeline.render import md as _md
-from rdkb.pipeline.validate import generated_schema, validate, vocabulary
+from rdkb.pipeline.validate import validate
+from rdkb.schema import generated_schema, vocabulary
 
 LEVELS = list(vocabulary()["clinical_relevance"])
 ROW = re.compile(r"^\| \[(?P<title>[^\]]*)\]\(#(?P<id>[a-z0-9-]+)\) \| [^|]* \| (?P<level>[a-z]+) \|", re.M)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -96,3 +97,20 @@ def test_every_page_shows_the_date_of_the_last_search(lit_kb):
     searched = _data(lit_kb, "reports.json")["date_of_search"]
     for page in ("index.md", "cases/index.md", "treatments.md", "red-flags.md"):
         assert f"Literature searched up to {searched}." in (lit_kb.build_docs / page).read_text(), page
+
+
+def test_one_report_added_between_searches_keeps_its_own_date(kb):
+    """A single date_of_search cannot date one added report: a candidate's own `searched` date does, in reports.json."""
+    cands = kb.root / "literature" / "candidates.yaml"
+    text = cands.read_text(encoding="utf-8")
+    first = re.search(r"(?m)^- key: (\S+)\n", text)
+    assert first
+    cands.write_text(text.replace(first.group(0), first.group(0) + '  searched: "2027-02-03"\n', 1), encoding="utf-8")
+    result = build(kb, run_mkdocs=False)
+    assert not result.failed, [i.format() for i in result.issues if i.is_error]
+    rep = _data(kb, "reports.json")
+    dated = {r["key"]: r["searched"] for r in rep["reports"]}
+    assert dated[first.group(1)] == "2027-02-03"
+    assert all(d == rep["date_of_search"] for k, d in dated.items() if k != first.group(1))
+    cands.write_text(cands.read_text(encoding="utf-8").replace('searched: "2027-02-03"', "searched: 3 Feb 2027"), encoding="utf-8")
+    assert any(i.rule == "E105" and i.path == "literature/candidates.yaml" for i in validate(load(kb)))

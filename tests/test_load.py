@@ -9,7 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rdkb.pipeline.load import MAX_RECORD_BYTES, load_record, parse_yaml_bytes
+from rdkb.pipeline.load import load_record
+from rdkb.yamlio import MAX_RECORD_BYTES, parse_yaml_bytes
 
 BILLION_LAUGHS = b"""a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]

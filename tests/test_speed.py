@@ -21,8 +21,9 @@ from rdkb import parallel
 from rdkb.paths import Layout
 from rdkb.pipeline import load as load_mod
 from rdkb.pipeline import memo as check_memo
-from rdkb.pipeline.load import load, parse_record, parse_yaml_bytes
+from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
+from rdkb.yamlio import parse_record, parse_yaml_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"

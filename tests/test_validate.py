@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import fastjsonschema
@@ -13,7 +14,7 @@ from conftest import FIXTURES
 from rdkb.paths import REPO
 from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
-from rdkb.rules import all_rules, markdown_table
+from rdkb.ruleset import all_rules, markdown_table
 
 CASE_FIXTURES = sorted((FIXTURES / "invalid" / "cases").iterdir())
 TABLE_FIXTURES = sorted((FIXTURES / "invalid" / "tables").iterdir())
@@ -51,7 +52,7 @@ def _install(kb, fixture: Path) -> str:
         (kb.root / m.group(1)).unlink()
         return m.group(1)
     if m := re.fullmatch(r"# install-as-symlink: (\S+)", first):
-        (kb.folder("case") / m.group(1)).symlink_to(fixture.resolve())
+        (kb.cases / m.group(1)).symlink_to(fixture.resolve())
         return f"cases/{m.group(1)}"
     if folder == "cases":
         return _install_case(kb, fixture)
@@ -60,8 +61,13 @@ def _install(kb, fixture: Path) -> str:
         return "tables/complaints.yaml"
     if folder == "literature":
         target = re.fullmatch(r"# install-as: (\S+)", first).group(1)
-        (kb.root / "literature").mkdir(exist_ok=True)
-        shutil.copyfile(fixture, kb.root / "literature" / target)
+        dest = kb.root / "literature" / target
+        dest.parent.mkdir(exist_ok=True)
+        if target == "candidates.yaml" and dest.is_file():  # the fixture's candidates join the screened ones
+            entries = textwrap.dedent(fixture.read_text(encoding="utf-8").split("candidates:\n", 1)[1])
+            dest.write_text(dest.read_text(encoding="utf-8").rstrip("\n") + "\n" + entries, encoding="utf-8")
+        else:
+            shutil.copyfile(fixture, dest)
         return f"literature/{target}"
     if m := re.fullmatch(r"# append-to: (\S+)", first):  # list items appended to a single-file record's list
         target = kb.root / m.group(1)
@@ -84,12 +90,13 @@ def _install(kb, fixture: Path) -> str:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
-def test_every_rule_has_a_fixture_giving_exactly_that_rule(kb, rule, monkeypatch):
+def test_every_rule_has_a_fixture_giving_exactly_that_rule(warm_kb, rule, monkeypatch, real_kb_cache):
     monkeypatch.setenv("RDKB_TODAY", "2026-12-01")  # no test depends on today's date (W701)
+    kb = warm_kb
     fixture = FIXTURES / "invalid" / rule.fixture
     assert fixture.is_file(), f"{rule.id}: missing fixture tests/fixtures/invalid/{rule.fixture}"
     assert _rule(fixture) == rule.id, "a fixture is named after its rule"
-    before = set(validate(load(kb)))  # whatever the real records already give (e.g. a new case's W403)
+    before = set(real_kb_cache[1])  # whatever the real records already give (e.g. a new case's W403)
     rel = _install(kb, fixture)
     new = [i for i in validate(load(kb)) if i not in before]
     mine = [i for i in new if i.rule == rule.id]

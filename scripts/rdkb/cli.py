@@ -53,9 +53,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_check_memo(layout.check_memo_file, check_memo.new_memo(key, stat_key, folders, issues, counts))
     if args.quiet_warnings:
         issues = [i for i in issues if i.is_error]
-    n_err, n_warn = _print_issues(issues)
-    print(f"checked {counts}: {n_err} error(s), {n_warn} warning(s)", file=sys.stderr)
-    return 1 if n_err else 0
+    from rdkb.report import CheckResult, report
+
+    result = CheckResult(tuple(issues), counts)
+    report(result, args.format, sys.stdout, sys.stderr)
+    return 1 if result.errors else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -95,7 +97,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from rdkb.rules import markdown_table
+    from rdkb.ruleset import markdown_table
 
     print(markdown_table(), end="")
     return 0
@@ -106,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", help="knowledge-base folder (default: this repository)")
     parser.add_argument("--quiet-warnings", action="store_true", help="print errors only")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check", help="validate every record and the bibliography").set_defaults(func=cmd_check)
+    c = sub.add_parser("check", help="validate every record and the bibliography")
+    c.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="text (stderr, the default), json or sarif (stdout; SARIF 2.1.0 for code-scanning annotations)")
+    c.set_defaults(func=cmd_check)
     b = sub.add_parser("build", help="validate, derive, render Markdown and data, then mkdocs build into site/")
     b.add_argument("--no-mkdocs", action="store_true", help="stop after rendering build/docs")
     b.add_argument("--no-pdf", action="store_true", help="skip printing the executive summary to PDF (needs Chromium)")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from rdkb.schema import generated_schema
+
 
 @dataclass(frozen=True)
 class CaseField:
@@ -83,8 +85,6 @@ VOCABULARY_OF_TYPE = {"regionsFact": "body_regions", "outcomeFact": "outcomes"}
 @cache
 def case_schema() -> dict[str, Any]:
     """The case schema with its vocabulary enums filled in (as the validator uses it)."""
-    from rdkb.pipeline.validate import generated_schema
-
     return generated_schema("case.schema.json")
 
 

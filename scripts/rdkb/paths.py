@@ -14,34 +14,27 @@ REPO_ROOT = PACKAGE_DIR.parent.parent
 class Layout:
     """Where a knowledge base lives. The real repo, or a temporary copy in tests/bench.
 
-    Input folders belong to their kinds (rdkb.kinds: `Kind.folder`); `folder(kind)` looks one up."""
+    Input folders belong to their kinds (rdkb.kinds: `Kind.folder`; rdkb.registry.folder(layout, kind) looks one up).
+    The shorthands below name the folders tools and tests use most; paths imports nothing of the package, so every
+    module can use it, and a test keeps each shorthand equal to its kind's folder."""
 
     root: Path
 
-    def folder(self, kind: str) -> Path:
-        from rdkb.registry import KINDS
-
-        for k in KINDS:
-            if k.name == kind and k.folder:
-                return self.root / k.folder
-        raise KeyError(f"kind {kind!r} has no input folder")
-
-    # Shorthands used by tools and tests.
     @property
     def cases(self) -> Path:
-        return self.folder("case")
+        return self.root / "cases"
 
     @property
     def tables(self) -> Path:
-        return self.folder("table")
+        return self.root / "tables"
 
     @property
     def bib(self) -> Path:
-        return self.folder("reference")
+        return self.root / "bib"
 
     @property
     def content(self) -> Path:
-        return self.folder("content")
+        return self.root / "content"
 
     @property
     def templates(self) -> Path:

@@ -7,11 +7,27 @@ templates, and list it here.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rdkb.interop import datapackage, hpo, phenopackets
-from rdkb.kinds import case, cause, claim, content, erratum, excerpt, literature, question, reference, series, survey, table
+from rdkb.kinds import (
+    case,
+    cause,
+    claim,
+    coding,
+    content,
+    erratum,
+    excerpt,
+    literature,
+    question,
+    reference,
+    series,
+    survey,
+    table,
+)
 from rdkb.kinds.base import Kind
+from rdkb.paths import Layout
 from rdkb.views import charts, handout, summary
 
 KINDS: tuple[Kind[Any], ...] = (
@@ -30,6 +46,7 @@ KINDS: tuple[Kind[Any], ...] = (
     literature.ACCESS,
     question.KIND,
     hpo.KIND,
+    coding.KIND,
     phenopackets.KIND,
     datapackage.KIND,
     summary.KIND,
@@ -44,6 +61,14 @@ NAV_SECTIONS = ("Home", "Executive summary", "Literature", "Causes", "Runner sur
 
 # Inputs that are not records of a kind but change the site (make serve watches them; tests copy them).
 OTHER_INPUTS = ("site_templates",)
+
+
+def folder(layout: Layout, kind: str) -> Path:
+    """The input folder of a kind in a knowledge base."""
+    for k in KINDS:
+        if k.name == kind and k.folder:
+            return layout.root / k.folder
+    raise KeyError(f"kind {kind!r} has no input folder")
 
 
 def input_folders() -> tuple[str, ...]:

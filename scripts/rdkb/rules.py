@@ -2,9 +2,10 @@
 
 A rule is declared where it is checked (the loader for file-level rules, the validator for schema
 rules, a kind's module for its cross-record rules) by calling `declare(...)` at import time, and is
-raised with `RULE.at(rel, line, message)`. `all_rules()` lists them for CONTRIBUTING.md's table and
-the site's rules page; tests check that every declared rule has its fixture and that the fixture
-produces exactly that rule.
+raised with `RULE.at(rel, line, message)`. This module is at the bottom of the package (it imports only
+the model): `rdkb.ruleset.all_rules()`, at the top, imports every module that declares rules and lists
+them for CONTRIBUTING.md's table; tests check that every declared rule has its fixture and that the
+fixture produces exactly that rule.
 """
 
 from __future__ import annotations
@@ -36,17 +37,6 @@ def declare(rule_id: str, title: str, hint: str, fixture: str, warning: bool = F
     return rule
 
 
-def all_rules() -> list[Rule]:
-    """Every declared rule, sorted by id (imports every module that declares rules)."""
-    import rdkb.pipeline.load  # noqa: F401  (file-level rules)
-    import rdkb.pipeline.validate  # noqa: F401  (schema rules)
-    import rdkb.registry  # noqa: F401  (each kind declares its rules on import)
-
+def declared() -> list[Rule]:
+    """The rules declared so far, sorted by id (rdkb.ruleset.all_rules() first imports every declaring module)."""
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
-
-
-def markdown_table() -> str:
-    rows = ["| rule | meaning | fixture |", "|---|---|---|"]
-    for r in all_rules():
-        rows.append(f"| {r.id} | {r.title}{' (warning)' if r.severity == SEVERITY_WARNING else ''} | `{r.fixture}` |")
-    return "\n".join(rows) + "\n"

@@ -25,9 +25,9 @@ from rdkb.kinds import reference
 from rdkb.kinds.base import Citation, Context, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue
 from rdkb.paths import Layout
-from rdkb.pipeline.load import E001, E007, E008, E014, E015, SAFE_ID, rel_path, safe_name
 from rdkb.rules import declare
 from rdkb.safetext import inert_title, terminal_safe
+from rdkb.yamlio import E001, E007, E008, E014, E015, SAFE_ID, rel_path, safe_name
 
 E501 = declare("E501", "raw HTML, an attribute list or a non-http(s) link in a hand-written page",
                "hand-written pages are plain Markdown: headings, paragraphs, lists, tables, emphasis, links to pages of this "

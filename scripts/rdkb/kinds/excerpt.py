@@ -23,8 +23,8 @@ from typing import Any
 from rdkb.kinds.base import Kind
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import Layout
-from rdkb.pipeline.load import E001, E014, parse_yaml_bytes, rel_path
 from rdkb.rules import declare
+from rdkb.yamlio import E001, E014, parse_yaml_bytes, rel_path
 
 E601 = declare("E601", "a quote that is not the exact text of the work it cites (the `via` work when there is one)",
                "copy the words exactly from the source; `...` may join two passages; if no verbatim text is available, "

@@ -34,6 +34,11 @@ E704 = declare("E704", "a screened report's URL that is not a valid http(s):// a
                "give the address as the browser shows it: https:// (or http://), a host name, no spaces, quotes, < > or "
                "backslashes (%-encode other characters)", "literature/E704-bad-url.yaml")
 
+E705 = declare("E705", "a report outside the review (a case with `in_review: false`, or a series of a paper that is not "
+               "one of the review's: no `reviewcases` in its bib entry, no case with `in_review: true`) without an `include` entry in literature/candidates.yaml",
+               "add the report to literature/candidates.yaml with `decision: include`, its reason, URLs and `searched` date "
+               "(README: 'Run the literature search again')", "series/E705-not-screened.yaml")
+
 EXCLUSIONS = {
     "duplicate-record": "duplicate record",
     "before-window-in-kb": "published before the search window (already in the knowledge base)",
@@ -76,6 +81,24 @@ def check(ds: Dataset) -> list[Issue]:
                 if isinstance(o, dict) and o.get("key") not in keys and o.get("key") not in ds.references:
                     issues.append(E702.at(rec.rel, rec.line(("candidates", i, "suspected_overlap", j, "key")),
                                           f"candidates[{i}].suspected_overlap[{j}]: unknown report {o.get('key')!r}"))
+        issues += _unscreened(ds, {c.get("key") for c in cands if c.get("decision") == "include"})
+    return issues
+
+
+def _unscreened(ds: Dataset, included: set[Any]) -> list[Issue]:
+    """E705: every report the knowledge base counts beyond the review was found and included by the search."""
+    review_papers = ({r.data.get("paper") for r in ds.of("case") if r.data.get("in_review") is True}
+                     | {k for k, ref in ds.references.items() if str(ref.get("reviewcases") or "").isdigit()})
+    issues = []
+    for r in ds.of("case"):  # (an unknown paper is E202's)
+        if r.data.get("in_review") is False and r.data.get("paper") in ds.references and r.data.get("paper") not in review_papers | included:
+            issues.append(E705.at(r.rel, r.line(("paper",)), f"paper: {r.data.get('paper')!r} is a report outside the review "
+                                  "with no `include` entry in literature/candidates.yaml"))
+    for r in ds.of("series"):
+        paper = r.data.get("paper")
+        if paper in ds.references and paper not in review_papers and paper not in included:
+            issues.append(E705.at(r.rel, r.line(("paper",)), f"paper: {paper!r} has a series record but no `include` entry "
+                                  "in literature/candidates.yaml"))
     return issues
 
 
@@ -228,7 +251,8 @@ def _reports(ctx: Context) -> list[OutFile]:
     keep = ("key", "citation", "identifiers", "publication_type", "peer_reviewed", "decision", "exclusion", "reason", "urls",
             "suspected_overlap")
     return [OutFile("data/reports.json", "json", {"date_of_search": v.searched, "flow": v.flow,
-                                                  "reports": [{k: c.get(k) for k in keep} for c in v.candidates]})]
+                                                  "reports": [{**{k: c.get(k) for k in keep}, "searched": c.get("searched", v.searched)}
+                                                              for c in v.candidates]})]
 
 
 PROTOCOL: Kind[None] = Kind(name="protocol", folder="literature", single="protocol", schema="protocol.schema.json",
@@ -239,7 +263,8 @@ KIND: Kind[LiteratureView] = Kind(
     exports=(Export("reports.json", "JSON object", "screened report",
                     "date_of_search; flow (identified, duplicates, screened, excluded, excluded_by_reason, background, included; "
                     "computed from the decisions); reports: key, citation, identifiers, publication_type, peer_reviewed, "
-                    "decision (include / exclude / background), exclusion, reason, urls, suspected_overlap (key, reason)",
+                    "decision (include / exclude / background), exclusion, reason, urls, suspected_overlap (key, reason), "
+                    "searched (the date the report was found: its own `searched`, else the protocol's date_of_search)",
                     _reports, since="0.5"),),
 )
 ACCESS: Kind[AccessView] = Kind(

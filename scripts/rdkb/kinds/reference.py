@@ -20,8 +20,8 @@ from rdkb.interop.citations import csl_item, portable_bibtex_entry, ris_entry
 from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, Reference, fmt_path
 from rdkb.paths import Layout
-from rdkb.pipeline.load import rel_path
 from rdkb.rules import declare
+from rdkb.yamlio import rel_path
 
 E202 = declare("E202", "unknown bib key (records and `content/` pages)", "add the work to bib/references.bib first",
                "cases/E202-unknown-bib-key.yaml")
@@ -46,7 +46,10 @@ E311 = declare("E311", "bibliography: no `access` (or not one of full-text, abst
                "say how the knowledge base knows the work: access = {full-text} (read in full), {abstract} (only its "
                "published abstract), or {secondary} (known only through another work, cited with `via`)",
                "bib/E311-no-access.bib")
-W301 = declare("W301", "a bib entry nobody cites", "cite it or remove it", "bib/W301-uncited.bib", warning=True)
+W301 = declare("W301", "a bib entry nobody cites and nothing declares (a screened report in literature/candidates.yaml, "
+               "or `reviewref` for the review's own reference list)",
+               "cite it, remove it, or declare why it is kept: its screening entry in literature/candidates.yaml (e.g. "
+               "`decision: background`) or `reviewref = {N}` (the review's reference N)", "bib/W301-uncited.bib", warning=True)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
@@ -85,7 +88,7 @@ def load_bibliography(path: Path, root: Path, cache: dict[str, Any] | None = Non
     """Parse bib/references.bib once (bibtexparser v2, LaTeX decoded). Cached by content hash."""
     rel = rel_path(path, root)
     if path.is_symlink() or path.parent.is_symlink():
-        from rdkb.pipeline.load import E014
+        from rdkb.yamlio import E014
 
         return {}, "", [E014.at(rel, 1, "the bibliography is a symbolic link and is not read")]
     try:
@@ -246,9 +249,19 @@ def _unknown_keys(ds: Dataset) -> tuple[list[Issue], set[str]]:
     return issues, cited
 
 
+def declared(ds: Dataset) -> set[str]:
+    """Bib entries kept on purpose without being cited: every report the literature search screened (background
+    sources, excluded duplicates) and every entry of the review's own reference list (`reviewref`)."""
+    keys = {k for k, ref in ds.references.items() if ref.get("reviewref")}
+    for rec in ds.of("screening"):
+        cands = rec.data.get("candidates")
+        keys |= {c["key"] for c in cands if isinstance(c, dict) and isinstance(c.get("key"), str)} if isinstance(cands, list) else set()
+    return keys
+
+
 def check(ds: Dataset) -> list[Issue]:
     issues, cited = _unknown_keys(ds)
-    return issues + bib_issues(ds, cited)
+    return issues + bib_issues(ds, cited | declared(ds))
 
 
 def _norm_title(title: str) -> str:

@@ -96,7 +96,11 @@ CHANGES = {
             "are refused anywhere under every input folder, templates included; quote checks never fetch or write (excerpt ids "
             "match their bib entry, one text per work); the review's fingerprint is pinned and a quote of it must be one span "
             "of one sentence, numbers and symbols included; insertions may not add a negation or a number; literature "
-            "URLs are validated and %-encoded; MkDocs' output is terminal- and CI-safe."],
+            "URLs are validated and %-encoded; MkDocs' output is terminal- and CI-safe.",
+            "New checks: HPO codes that disagree with the record they code, and a report outside the review "
+            "without an include entry in the literature screening; W301 no longer warns about sources declared as kept "
+            "(screened background reports, the review's reference list); a screened report may carry its own search date "
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
 }
 
 

@@ -29,16 +29,26 @@ FINE_MARGIN_NS = 100_000_000  # 0.1 s: many ticks of a nanosecond-stamping file 
 COARSE_MARGIN_NS = 2_500_000_000  # file systems that stamp in whole seconds (or FAT's 2 s)
 
 
+def code_digest(package_dir: Path) -> str:
+    """A hash of every file of the package: code, schemas, vocabulary, the vendored HPO subset (data/) and anything
+    added later. Only bytecode caches are left out: a change to any input of a check changes the key."""
+    h = hashlib.sha256(b"rdkb-cache-4")
+    for p in sorted(package_dir.rglob("*")):
+        rel = p.relative_to(package_dir)
+        if "__pycache__" in rel.parts or p.suffix in (".pyc", ".pyo") or not p.is_file():
+            continue
+        h.update(rel.as_posix().encode() + b"\0" + p.read_bytes() + b"\1")
+    return h.hexdigest()[:24]
+
+
 @functools.cache
 def cache_version() -> str:
-    """The cache is keyed on the code, the schemas and the vocabulary too: a rule change is never hidden by a warm cache."""
+    """The cache and the check memo are keyed on the whole package (code, schemas, vocabulary, HPO subset): a rule
+    change is never hidden by a warm cache. The records, bibliography, excerpt store and templates are the input
+    folders of inputs_digest."""
     from rdkb.paths import PACKAGE_DIR
 
-    h = hashlib.sha256(b"rdkb-cache-3")
-    for p in sorted(PACKAGE_DIR.rglob("*")):
-        if p.suffix in (".py", ".json") and p.is_file() and "data" not in p.relative_to(PACKAGE_DIR).parts:
-            h.update(p.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:24]
+    return code_digest(PACKAGE_DIR)
 
 
 def _cache_key() -> bytes:

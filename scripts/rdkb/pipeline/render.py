@@ -330,7 +330,7 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
             elif f.kind == "print":  # a page printed to PDF after mkdocs (pipeline/build.py, pipeline/pdf.py)
                 continue
             elif f.kind == "schema":  # as editors and other tools need it: vocabulary enums filled in
-                from rdkb.pipeline.validate import generated_schema, vocabulary  # here: a replayed check imports render
+                from rdkb.schema import generated_schema, vocabulary  # here: a replayed check imports render
 
                 writer.json(f.path, generated_schema(f.data) if f.data != "vocabulary.json" else vocabulary())
             else:

@@ -1,6 +1,7 @@
 """Stage 2: JSON Schema + each kind's cross-record rules -> a list of Issues.
 
-Schema rules (E101-E106) are declared here; file-level rules in rdkb.pipeline.load; cross-record rules
+Schema rules (E101-E106) are declared here; file-level rules in rdkb.yamlio; the schemas with their vocabulary
+enums come from rdkb.schema (below the stages, so the field table and the kinds can read them); cross-record rules
 in the module of the kind they check (rdkb.kinds.*). `python -m rdkb rules` lists them all.
 """
 
@@ -21,6 +22,7 @@ from rdkb import parallel
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import SCHEMA_DIR
 from rdkb.rules import declare
+from rdkb.schema import generated_schema, vocabulary, with_vocabulary  # noqa: F401  (generated_schema: importable here as before)
 
 E101 = declare("E101", "unknown field", "fields are listed in the schema", "cases/E101-unknown-field.yaml")
 E102 = declare("E102", "wrong type", "quote text values; write numbers without quotes; booleans are true/false",
@@ -162,40 +164,6 @@ def _fast_gate(kind: str) -> Any:
         return fastjsonschema.compile(by_url[schemas[kind]["$id"]], handlers={"https": handler})
     except fastjsonschema.JsonSchemaDefinitionException:
         return None
-
-
-def vocabulary() -> dict[str, dict[str, str]]:
-    return dict(json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8")))
-
-
-# Schema places whose enum is the list of a vocabulary (so adding a value is a one-file change: vocabulary.json).
-VOCABULARY_ENUMS = {
-    ("agent",): "agents",
-    ("response",): "responses",
-    ("bodyRegion",): "body_regions",
-    ("intervention", "properties", "kind"): "intervention_kinds",
-    ("outcomeFact", "oneOf", 1, "properties", "value"): "outcomes",
-    ("relevanceLevel",): "clinical_relevance",  # errata.schema.json
-}
-
-
-def with_vocabulary(schema: dict[str, Any], vocab: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """The schema with every vocabulary-backed enum filled from vocabulary.json (the committed schema leaves them out)."""
-    defs = schema.get("$defs", {})
-    for path, name in VOCABULARY_ENUMS.items():
-        node: Any = defs
-        try:
-            for step in path:
-                node = node[step]
-        except (KeyError, IndexError, TypeError):
-            continue
-        node["enum"] = list(vocab[name])
-    return schema
-
-
-def generated_schema(name: str) -> dict[str, Any]:
-    """A schema as published on the site (site/schemas/): with the vocabulary's enums, for editors and other tools."""
-    return with_vocabulary(json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8")), vocabulary())
 
 
 def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None = None

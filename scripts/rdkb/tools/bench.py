@@ -23,8 +23,8 @@ from typing import Any
 from rdkb import fields
 from rdkb.paths import REPO, Layout
 from rdkb.pipeline.render import write_text_if_changed
-from rdkb.pipeline.validate import vocabulary
 from rdkb.registry import input_folders
+from rdkb.schema import vocabulary
 
 
 def _reported_value_schema(fact_type: str) -> dict[str, Any]:
@@ -87,6 +87,16 @@ def make_kb(dest: Path, n: int) -> Layout:
         bib.append(f"@article{{synth{p:05d},\n  access = {{abstract}},\n  author = {{Synthetic, A. and Author, B.}},\n  title = {{Synthetic paper {p}}},\n"
                    f"  journal = {{Benchmark Journal}},\n  year = {{2020}},\n  doi = {{10.5555/synth.{p}}}\n}}\n")
     write_text_if_changed(dest / "bib" / "references.bib", "\n".join(bib))
+    cands = dest / "literature" / "candidates.yaml"  # each synthetic report was screened and included (rule E704)
+    if cands.is_file():
+        entries = "".join(f"- key: synth{p:05d}\n  citation: Synthetic paper {p}\n  publication_type: journal article\n"
+                          f"  peer_reviewed: true\n  decision: include\n  reason: synthetic\n  urls: [https://example.org/synth{p}]\n" for p in range(n_papers))
+        write_text_if_changed(cands, cands.read_text(encoding="utf-8").rstrip("\n") + "\n" + entries)
+        ledger = dest / "literature" / "access.yaml"  # and, where an access ledger is kept, its entry
+        if ledger.is_file():
+            rows = "".join(f"- key: synth{p:05d}\n  role: included report\n  access: abstract\n  read:\n  - level: abstract\n"
+                           f"    url: https://example.org/synth{p}\n  not_reachable: []\n" for p in range(n_papers))
+            write_text_if_changed(ledger, ledger.read_text(encoding="utf-8").rstrip("\n") + "\n" + rows)
     for i in range(n):
         write_text_if_changed(dest / "cases" / f"synth{i // per_paper:05d}-{i % per_paper + 1}.yaml",
                               synthetic_case(i, f"synth{i // per_paper:05d}"))

@@ -8,8 +8,8 @@ import textwrap
 from rdkb import fields
 from rdkb.kinds.reference import load_bibliography
 from rdkb.paths import Layout
-from rdkb.pipeline.load import SAFE_ID
 from rdkb.pipeline.render import write_new_record
+from rdkb.yamlio import SAFE_ID
 
 HEADER = "# yaml-language-server: $schema=../scripts/rdkb/schemas/case.schema.json\n"
 
@@ -46,12 +46,45 @@ def case_template(paper: str) -> str:
                        if name == "treatments" else
                        "#   items:\n#     - kind: surgery               # surgery, physiotherapy, sensorimotor-training, other\n"
                        "#       description: ...\n#       source: {ref: " + paper + ", locator: ...}\n")
-            out.append(f"{name}:\n  status: not_reported\n  # when reported: status: reported\n{example}\n")
+            out.append(f"{name}:\n  status: not_reported\n"
+                       f"# when reported, replace the two lines above with this block, uncommented:\n"
+                       f"# {name}:\n#   status: reported\n{example}\n")
+        elif name == "series":
+            out.append(f"# series: {paper}\n\n")
+        elif name == "phenotypes":
+            out.append("# phenotypes:\n"
+                       "#   - hpo: \"HP:0031959\"\n"
+                       "#     label: Leg dystonia                 # the HPO label or an exact synonym\n"
+                       "#     excluded: false                     # true only where the source says so explicitly\n"
+                       "#     description: \"the source's own words\"\n"
+                       f"#     source: {{ref: {paper}, locator: ...}}\n\n")
+        elif name not in schema["required"] and not str(spec.get("$ref", "")).endswith("Fact"):
+            # an optional field that is not a three-state fact (e.g. a list of links): its form is in CONTRIBUTING.md
+            out.append(f"# ({name}: optional; its form is shown in CONTRIBUTING.md)\n\n")
         else:
             required = name in schema["required"]
             prefix = "" if required else "# "
             out.append(f"{prefix}{name}:\n{prefix}  status: not_reported\n\n")
     return "".join(out)
+
+
+def commented_blocks(text: str) -> list[tuple[str, str]]:
+    """(field, block) for every commented example of a scaffold: a `# <field>:` line and the `# ` lines under it, up
+    to the next blank or uncommented line, uncommented. Each one, put in place of the field, gives a valid record."""
+    out = []
+    props = fields.case_schema()["properties"]
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.fullmatch(r"# ([a-z_]+):(.*)", line)
+        if not m or m.group(1) not in props:
+            continue
+        block = [line[2:]]
+        for nxt in lines[i + 1:]:
+            if not nxt.startswith("#   "):
+                break
+            block.append(nxt[2:])
+        out.append((m.group(1), "\n".join(block) + "\n"))
+    return out
 
 
 def new_case(layout: Layout, paper: str, case_id: str | None = None) -> str:

@@ -121,11 +121,7 @@ def test_no_developer_text_on_any_page(real_docs: Path):
         if rel == "literature/index.md":
             text = text.split("\n## Protocol\n", 1)[0]
         hits += [f"{rel}: {m.group(0)!r}" for rx in DEVELOPER_TEXT for m in [rx.search(text)] if m]
-    # Text written by scripts/rdkb/interop/hpo.py (the open-data engineer's module); the lead fixes it at the merge,
-    # then this exception goes (it fails once it is no longer needed).
-    known = {"phenotypes/gaps.md: 'scripts/rdkb'"}
-    assert not set(hits) - known, hits
-    assert known <= set(hits), "the known exception is fixed: remove it from this test"
+    assert not hits, hits
 
 
 def test_errata_table_names_pages_not_record_paths(real_docs: Path):

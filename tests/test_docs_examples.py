@@ -99,6 +99,9 @@ def test_yaml_example_validates(base_kb, doc, line, body):
     if "design" in data:  # a series record
         rel = "series/doc-example.yaml"
         record = data
+    elif "question" in data:  # a clinical question record
+        rel = "questions/doc-example.yaml"
+        record = data
     elif isinstance(data.get("treatments"), list) or "facts" in data:  # part of a series record: put into a complete one
         rel = "series/doc-example.yaml"
         record = yaml.safe_load((base_kb.root / "series" / "wu2006.yaml").read_text(encoding="utf-8"))

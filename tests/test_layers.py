@@ -22,10 +22,10 @@ from rdkb.paths import PACKAGE_DIR
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundation", ("rdkb", "rdkb.model", "rdkb.paths", "rdkb.rules", "rdkb.clock", "rdkb.safetext", "rdkb.parallel",
                     "rdkb.mdext", "rdkb.interop.citations", "rdkb.kinds", "rdkb.views", "rdkb.interop", "rdkb.pipeline",
-                    "rdkb.tools")),
+                    "rdkb.tools", "rdkb.graph", "rdkb.tabular")),
     ("readers", ("rdkb.yamlio", "rdkb.schema", "rdkb.fields", "rdkb.pipeline.memo")),
     ("kinds", ("rdkb.kinds.*",)),
-    ("views", ("rdkb.interop.hpo", "rdkb.interop.phenopackets", "rdkb.views.*")),
+    ("views", ("rdkb.interop.hpo", "rdkb.interop.phenopackets", "rdkb.interop.datapackage", "rdkb.views.*")),
     ("registry", ("rdkb.registry",)),
     ("stages", ("rdkb.pipeline.*",)),
     ("entry points", ("rdkb.tools.*", "rdkb.ruleset", "rdkb.report", "rdkb.cli", "rdkb.__main__")),

@@ -27,7 +27,9 @@ def test_cache_is_invalidated_by_content_not_by_time(kb):
 
 # Growth of the search index per added case (its page, and its share of paper, reference and agent pages):
 # 10,000 cases -> at most 10 MB raw and 1.5 MB gzip on top of the fixed pages (target: 2 MB gzip at 10,000).
-MAX_INDEX_BYTES_PER_CASE = 1000
+# 0.8: 1,200 raw (was 1,000): the evidence synthesis page lists each series' regimens, and reports carry their screening
+# and ledger entries; the gzip bound, which the 2 MB target is about, is unchanged.
+MAX_INDEX_BYTES_PER_CASE = 1200
 MAX_INDEX_GZIP_BYTES_PER_CASE = 150
 
 

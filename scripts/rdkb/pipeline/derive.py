@@ -85,7 +85,7 @@ CHANGES = {
             "(not_reported / not_applicable) and one boolean convention (true / false) across the CSVs; CSL-JSON, RIS with "
             "DO and AN (PMID), and a .bib with standard entry types; phenopackets valid under phenopacket-tools' rules (schema "
             "2.0.2, resources with iriPrefix, one feature per HPO term, regimenStatus, procedures, no disease code for runner's "
-            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; make site-zensical.",
+            "dystonia itself), a phenopacket-store cohort and HPO annotation rows; a build with Zensical, MkDocs' successor.",
             "Clinician experience: charts whose legend entries each have their own colour and pattern ('not reported' grey), "
             "readable on a phone and in the dark scheme; on a phone, wide tables become one card per row; a work-up by sign; "
             "compact citations and a sourced standard differential on the work-up; series pages list their case records; "
@@ -98,7 +98,7 @@ CHANGES = {
             "of one sentence, numbers and symbols included; insertions may not add a negation or a number; literature "
             "URLs are validated and %-encoded; MkDocs' output is terminal- and CI-safe.",
             "New checks: HPO codes that disagree with the record they code, and a report outside the review "
-            "without an include entry in the literature screening; W301 no longer warns about sources declared as kept "
+            "without an include entry in the literature screening; the bibliography check no longer warns about sources kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
             "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
 }

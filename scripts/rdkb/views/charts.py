@@ -137,8 +137,8 @@ def level_bars(title: str, levels: Sequence[dict[str, Any]], note: str, narrow: 
                     'stroke="#757575"/>')
         body.append(_rect(uid, label_w, y + 3, w, row_h - 30 if narrow else row_h - 14, SWATCHES[0]))
         ty = y + (28 if narrow else 30)
-        body.append(f'<text class="kb-fg" x="{label_w + 4}" y="{ty}" font-size="11" data-q="{escape(lv["id"])}">'
-                    f'{escape(lv["text"])} {escape(lv["unit"])}</text>')
+        body.append(f'<text class="kb-fg" x="{label_w + 4}" y="{ty}" font-size="11"><tspan data-q="{escape(lv["id"])}">'
+                    f'{escape(lv["text"])}</tspan> {escape(lv["unit"])}</text>')
         desc.append(f"{label}: {lv['text']} {lv['unit']}")
         y += row_h
     body.append(_note(10, y + 20, note, wrap)[0])

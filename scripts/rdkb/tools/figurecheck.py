@@ -23,7 +23,7 @@ BLOCKS = {"p", "li", "tr", "td", "th", "caption", "figcaption", "h1", "h2", "h3"
 # data-q: a synthesis figure; data-record: a record's own stated value on its own page; data-filter-panel: the case
 # table's figures panel, which kb.js recomputes for the rows the reader's filter leaves (its unfiltered values are the
 # case records' counts, tested against the synthesis' case level).
-EXEMPT = {"data-q", "data-record", "data-filter-panel"}
+EXEMPT = {"data-q", "data-qs", "data-record", "data-filter-panel"}  # data-qs: a text alternative naming several
 SKIP = {"script", "style", "nav", "header", "footer"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr", "path", "rect", "line", "circle", "use"}
 

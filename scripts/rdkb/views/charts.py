@@ -97,7 +97,7 @@ def _note(x: int, y: int, text: str, width: int = 95) -> tuple[str, int]:
 
 def _svg(width: int, height: int, title: str, desc: str, body: list[str], uid: str = "c", desc_q: str = "") -> str:
     """desc_q: the synthesis ids of the figures the text alternative repeats (the site's figure check reads it)."""
-    dq = f' data-q="{escape(desc_q)}"' if desc_q else ""
+    dq = f' data-qs="{escape(desc_q)}"' if desc_q else ""  # several synthesis figures: data-qs, not data-q
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
             f'role="img" aria-labelledby="{uid}-t {uid}-d" {FONT}>\n<title id="{uid}-t">{escape(title)}</title>\n'
             f'<desc id="{uid}-d"{dq}>{escape(desc)}</desc>\n{_defs(uid)}\n'

@@ -741,3 +741,19 @@ def test_site_url_never_names_this_machine_in_any_spelling(url):  # defect 13: t
     with pytest.raises(PdfError):
         checked_site_url(url, "site_url")
     assert checked_site_url("https://example.org/rdkb", "site_url") == "https://example.org/rdkb/"
+
+
+def test_round2_warm_check_never_hides_an_edit_of_the_hpo_subset(tmp_path):
+    """Round 2, low: a warm `make check` replayed clean after the vendored HPO subset changed. The subset is now part of
+    the code key that keys both the signed cache and the check's replay (rdkb.pipeline.memo.code_digest)."""
+    import shutil
+
+    from rdkb.paths import PACKAGE_DIR
+    from rdkb.pipeline import memo
+
+    pkg = tmp_path / "rdkb"
+    shutil.copytree(PACKAGE_DIR, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    before = memo.code_digest(pkg)
+    subset = pkg / "data" / "hpo-subset.json"
+    subset.write_text(subset.read_text(encoding="utf-8").replace("Leg dystonia", "Leg dystonia (edited)", 1), encoding="utf-8")
+    assert memo.code_digest(pkg) != before

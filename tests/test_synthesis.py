@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import copy_fixture_kb, copy_kb
+from conftest import copy_fixture_kb
 from rdkb.kinds import question
 from rdkb.paths import Layout
 from rdkb.pipeline.build import build
@@ -28,12 +28,9 @@ DATA_Q = re.compile(r'data-q="([^"]+)"( data-form="brief")?[^>]*>([^<]*)<')
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """The real records, built with MkDocs (no PDF): the pages the figure check walks."""
-    layout = copy_kb(tmp_path_factory.mktemp("synthesis") / "kb")
-    result = build(layout, run_mkdocs=True, strict=True, pdf=False)
-    assert not result.failed, result.message
-    return layout
+def real(built: Layout) -> Layout:
+    """The real records built once for the session (conftest's `built`): the pages the figure check walks."""
+    return built
 
 
 def _synthesis(layout: Layout) -> dict:

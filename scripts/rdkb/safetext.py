@@ -42,15 +42,23 @@ _URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]{1,2048}")  # RFC
 _HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
-def record_url(url: object) -> bool:
-    """A URL a record may hold: http:// or https://, a host, RFC 3986 characters only, well-formed %-escapes (no
-    javascript:, no spaces, quotes, < > or backslashes). Only https:// ones are ever linked (https_url)."""
+def _split(url: object) -> urllib.parse.SplitResult | None:
+    """The parts of a URL of RFC 3986 characters with well-formed %-escapes and a valid port; None otherwise."""
     if not isinstance(url, str) or not _URL_CHARS.fullmatch(url) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
-        return False
+        return None
     try:
         parts = urllib.parse.urlsplit(url)
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
+        return None
+    return parts
+
+
+def record_url(url: object) -> bool:
+    """A URL a record may hold: http:// or https://, a host, RFC 3986 characters only, well-formed %-escapes (no
+    javascript:, no spaces, quotes, < > or backslashes). Only https:// ones are ever linked (https_url)."""
+    parts = _split(url)
+    if parts is None:
         return False
     return parts.scheme in ("http", "https") and "@" not in parts.netloc and bool(re.fullmatch(r"[a-z0-9.-]+", parts.hostname or ""))
 
@@ -59,14 +67,8 @@ def https_url(url: object) -> str | None:
     """A record's URL as it may be linked: None unless it is an https:// address with a host name (no user, no IP-less
     oddities), of RFC 3986 characters only and well-formed %-escapes; returned %-encoding every character that means
     something to Markdown or HTML ( ( ) ' * ! $ [ ] ), so it can sit inside a Markdown link target as it is."""
-    if not isinstance(url, str) or not _URL_CHARS.fullmatch(url) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
-        return None
-    try:
-        parts = urllib.parse.urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        return None
-    if parts.scheme != "https" or "@" in parts.netloc or not _HOST.fullmatch(parts.hostname or ""):
+    parts = _split(url)
+    if parts is None or not isinstance(url, str) or parts.scheme != "https" or "@" in parts.netloc or not _HOST.fullmatch(parts.hostname or ""):
         return None
     return urllib.parse.quote(url, safe="-._~:/?#@&+,;=%")
 

@@ -123,7 +123,7 @@ def test_new_case_changes_current_figures_but_not_the_review_check(kb):
     home = (kb.build_docs / "index.md").read_text()
     assert f"{n_before + 1} literature cases" in home
     summary = (kb.build_docs / "summary.md").read_text()
-    assert f"**{n_review} runners**" in summary and f"now holds {n_before + 1}" in summary
+    assert f"**{n_review} runners**" in summary and f"{n_before + 1} case records here" in summary
 
 
 def _sentences(text: str) -> list[str]:
@@ -225,3 +225,14 @@ def test_serve_rerenders_when_a_record_is_saved(kb):
     time.sleep(0.5)
     left = subprocess.run(["pgrep", "-f", f"mkdocs serve --dev-addr 127.0.0.1:{port}"], capture_output=True, text=True)
     assert left.stdout.strip() == "", "stopping `rdkb serve` must stop its MkDocs server too"
+
+
+def test_each_name_of_the_condition_is_the_wording_of_its_cited_title():
+    """The home page's names in the literature: each is in the title of the work cited for it."""
+    from rdkb.views.summary import NAMES
+
+    bib = (REPO.root / "bib" / "references.bib").read_text(encoding="utf-8")
+    for name, key, _ in NAMES:
+        entry = bib[bib.index("{" + key + ","):]
+        title = re.search(r"title\s*=\s*\{(.+?)\},\n", entry).group(1)
+        assert name.lower() in title.replace("{", "").replace("}", "").lower(), (name, key, title)

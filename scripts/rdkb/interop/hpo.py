@@ -215,6 +215,15 @@ def _entry(p: dict[str, Any]) -> dict[str, Any]:
             "source": p.get("source") or {}, "note": p.get("note", "")}
 
 
+def condition_codes() -> dict[str, Any]:
+    """The codes of the condition itself, for the home page: the HPO terms the running-specific dystonia is coded with
+    (GAPS, the term and its modifier, labels from the vendored subset) and why no disease code is given."""
+    gap = GAPS["running-specific-dystonia"]
+    terms = [{"id": hid, "label": (hpo_term(hid) or {"label": hid})["label"], "page": hpo_url(hid)}
+             for hid in [*gap["coded_as"], *gap["modifiers"]]]
+    return {"terms": terms, "no_disease": "no OMIM, Orphanet or MONDO entry fits"}
+
+
 def term_page(hpo_id: str) -> str:
     return f"phenotypes/{hpo_id.replace(':', '-').lower()}.md"
 

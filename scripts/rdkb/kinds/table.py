@@ -114,9 +114,7 @@ def derive(ds: Dataset, views: Views) -> TablesView:
                        "distribution": [(resp, vocab["responses"][resp], dist.get(resp, 0)) for resp in responses],
                        "case_treatments": agent_cases[a]})
     known = vocab.get("agent_synonyms", {})
-    synonyms: dict[str, list[str]] = {}
-    for written, canonical in known.items():
-        synonyms.setdefault(canonical, []).append(written)
+    synonyms: dict[str, list[str]] = {}  # the sources' own spellings only (the vocabulary's go to search: derive)
     for row in treatment_rows:
         for part in row["agents_as_written"].split(","):
             part = part.strip()
@@ -143,7 +141,9 @@ def title_aliases(name: str, spellings: tuple[str, ...] | list[str]) -> list[str
     sources' spellings, one per name regardless of case (the capitalised spelling preferred), without the name itself."""
     by_lower: dict[str, str] = {}
     for s in sorted(spellings, key=lambda x: (x.lower(), x == x.lower())):
-        if s.lower() != name.lower() and s.lower().replace("-", "") not in (k.replace("-", "") for k in by_lower):
+        if s.lower() in name.lower():  # already in the name, e.g. "DBS" in "deep brain stimulation (DBS)"
+            continue
+        if s.lower().replace("-", "") not in (k.replace("-", "") for k in by_lower):
             by_lower[s.lower()] = s
     return list(by_lower.values())
 

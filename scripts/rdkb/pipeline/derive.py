@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rdkb import __version__
+from rdkb.interop import hpo
 from rdkb.kinds import case, literature, question, reference, table
 from rdkb.kinds.base import Context, Export, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
@@ -31,6 +32,7 @@ RELEASES = {
     "0.6": "Clinician experience and speed at scale",
     "0.7": "Speed at scale: check and preview",
     "0.8": "Evidence synthesis, clinician experience, open contributions and data",
+    "0.9": "Key facts first, the standard differential, standard identifiers and a lighter set-up",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -101,6 +103,13 @@ CHANGES = {
             "without an include entry in the literature screening; the bibliography check no longer warns about sources kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
             "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
+    "0.9": ["The home page opens with its key facts, all on a phone's first screen before the disclaimer: a one-sentence "
+            "definition, the names the condition goes by in the literature, its HPO codes and why no disease code fits, "
+            "the key figures in their most compact form, and links to the printed pages and the work-up.",
+            "The executive summary prints on one page and, like the handout and the clinician summary, names the published "
+            "site.",
+            "Search finds the Parkinsonism page for \"PD\" and the deep brain stimulation page for \"DBS\"; agent pages "
+            "list only the spellings their sources use, and the vocabulary's other spellings are search synonyms."],
 }
 
 
@@ -172,6 +181,16 @@ def _changelog(pages: list[PagePlan], downloads: list[tuple[Export, str]]) -> li
     return lines
 
 
+def _search_tags(vocab: Mapping[str, Any]) -> Mapping[str, tuple[str, ...]]:
+    """Search synonyms per page: the vocabulary's `search_synonyms` and, for each agent's page, its `agent_synonyms`."""
+    tags: dict[str, list[str]] = {k: list(v) for k, v in vocab.get("search_synonyms", {}).items()}
+    for written, agent in vocab.get("agent_synonyms", {}).items():
+        page = tags.setdefault(f"agents/{agent}.md", [])
+        if written.lower() not in (t.lower() for t in page):
+            page.append(written)
+    return MappingProxyType({k: tuple(v) for k, v in tags.items()})
+
+
 def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) -> Derived:
     views: dict[str, Any] = {}
     frozen_vocab = MappingProxyType(dict(vocab))
@@ -210,6 +229,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     by_path = {p.path: p.nav for p in pages if p.nav is not None}
     sections = [(by_path[path].home_title or title, path, by_path[path].description) for _, items in nav for title, path in items]
     pages.insert(0, PagePlan("index.md", "index.md.j2", {"n_references": len(refs.items), "extra_home": [], "sections": sections,
+                                                         "names": summary.condition_names(refs.by_key), "codes": hpo.condition_codes(),
                                                          "changed": everything}, Nav("Home", "Home"), since="0.1"))
     nav = _nav(pages)
     files += _published(ds, layout)
@@ -217,6 +237,7 @@ def derive(ds: Dataset, vocab: Mapping[str, Mapping[str, str]], layout: Layout) 
     common = MappingProxyType({
         "searched": searched,
         "syn": ctx.view(question.KIND).by_id, "runners": ctx.view(question.KIND).runners,
+        "search_tags": _search_tags(vocab),
         "vocab": frozen_vocab, "f": figures, "cases": cases.cases, "papers": cases.papers, "agents": tables.agents,
         "references": refs.items, "backlinks": ctx.backlinks, "refs_short": {r["key"]: r["short"] for r in refs.items}})
     return Derived(ctx, tuple(pages), tuple(files), nav, common)

@@ -247,16 +247,18 @@ _H1 = re.compile(r"(?m)^# (.+)$")
 SEARCH_FRONT = {"boost": "search:\n  boost: 3\n", "exclude": "search:\n  exclude: true\n", "": ""}
 
 
-def with_title(markdown: str, search: str = "") -> str:
+def with_title(markdown: str, search: str = "", tags: Iterable[str] = ()) -> str:
     """Prefix a rendered page with front matter: `title:` made inert from its first H1 (MkDocs then uses it as the
-    title) and Material's search `boost` / `exclude` when the page asks for it."""
+    title), Material's search `boost` / `exclude` when the page asks for it, and the search synonyms of the vocabulary
+    for the page as tags (a page that writes its own front matter adds them itself: the `front` macro)."""
     if markdown.startswith("---\n"):
         return markdown
     m = _H1.search(markdown)
     if m is None:
         return markdown
-    return ("---\ntitle: " + json.dumps(inert_title(m.group(1)), ensure_ascii=False) + "\n" + SEARCH_FRONT[search] + "---\n\n"
-            + markdown)
+    tag_lines = "".join(f"  - {json.dumps(t, ensure_ascii=False)}\n" for t in tags)
+    return ("---\ntitle: " + json.dumps(inert_title(m.group(1)), ensure_ascii=False) + "\n" + SEARCH_FRONT[search]
+            + ("tags:\n" + tag_lines if tag_lines else "") + "---\n\n" + markdown)
 
 
 def mkdocs_config(d: Derived, base: str = "../mkdocs.yml") -> str:
@@ -280,7 +282,8 @@ def render_pages(layout: Layout, pages: Iterable[PagePlan], common: Mapping[str,
     for page in pages:
         if not SAFE_OUTPUT.fullmatch(page.path) or ".." in page.path.split("/"):
             raise ValueError(f"refusing to write outside the docs folder: {page.path[:80]!r}")
-        text = with_title(env.get_template(page.template).render(page=page.path, **common, **page.context), page.search)
+        text = with_title(env.get_template(page.template).render(page=page.path, **common, **page.context), page.search,
+                          common["search_tags"].get(page.path, ()))
         target = layout.build_docs / page.path
         if not (target.is_file() and target.read_text(encoding="utf-8") == text):
             write_text_if_changed(target, text)
@@ -313,7 +316,8 @@ def render(d: Derived, layout: Layout, in_place: bool = False, progress: Callabl
             tpl = cache.get(page.template)
             if tpl is None:
                 tpl = cache[page.template] = env.get_template(page.template)
-            writer.text(page.path, with_title(tpl.render(page=page.path, **common, **page.context), page.search))
+            writer.text(page.path, with_title(tpl.render(page=page.path, **common, **page.context), page.search,
+                                              common["search_tags"].get(page.path, ())))
             if progress and i % 1000 == 0:
                 progress(i)
         for f in d.files:

@@ -18,6 +18,21 @@ from rdkb.model import Dataset
 
 NOT_REPORTED = "not reported"
 
+# The names the condition goes by, each as the title of the work cited for it words it (a test checks the title), with
+# what the work says of its scope. The home page lists those whose work is in the bibliography.
+NAMES: tuple[tuple[str, str, str], ...] = (
+    ("runner's dystonia", "wu2006", ""),
+    ("task-specific lower extremity dystonia", "katz2013", ""),
+    ("repetitive exercise dystonia", "cutsforthgregory2016", "runners and other athletes"),
+    ("loss of leg coordination while running", "davis2015summary",
+     "the runners' name, called distinct from runner's dystonia"),
+)
+
+
+def condition_names(refs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The names of NAMES whose work is in the bibliography (refs: bib key -> reference)."""
+    return [{"name": n, "ref": ref, "note": note} for n, ref, note in NAMES if ref in refs]
+
 
 def _count(values: list[bool | None]) -> dict[str, int]:
     return {"yes": sum(1 for v in values if v is True), "no": sum(1 for v in values if v is False),

@@ -49,7 +49,19 @@ browser-deps:
 	  { echo "could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
 
-test: $(PTH_STAMP) browser-deps lint
+# cffconvert, which validates CITATION.cff in tests/test_opendata.py, needs jsonschema < 4: a venv of its own under build/,
+# pinned with hashes in tests/tools/cffconvert.lock (about 15 s the first time; offline afterwards).
+CFF_VENV := build/tools/cffconvert
+CFF_STAMP := $(CFF_VENV)/.installed-$(shell sha1sum tests/tools/cffconvert.lock | cut -c1-12)
+
+$(CFF_STAMP): tests/tools/cffconvert.lock
+	@echo "make test: installing cffconvert 2.0.0 in $(CFF_VENV) (tests/tools/cffconvert.lock)"
+	rm -rf $(CFF_VENV)
+	$(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r tests/tools/cffconvert.lock
+	touch $(CFF_STAMP)
+
+test: $(PTH_STAMP) browser-deps $(CFF_STAMP) lint
 	$(PY) -m rdkb --quiet-warnings build
 	$(PY) -m pytest -q --durations=10
 

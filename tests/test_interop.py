@@ -159,6 +159,8 @@ def test_every_phenopacket_parses_with_the_phenopackets_package(built):
         used |= {a.procedure.code.id.split(":")[0] for a in msg.medical_actions if a.HasField("procedure")}
         used |= {a.response_to_treatment.id.split(":")[0] for a in msg.medical_actions if a.HasField("response_to_treatment")}
         assert used <= prefixes, cid
+        drugs = [a.treatment.agent.id for a in msg.medical_actions if a.HasField("treatment")]
+        assert all(d in {e["id"] for e in phenopackets.drug_ids().values()} for d in drugs), cid  # standard ids only
         # phenopacket-tools' rules: every resource complete with its iriPrefix, no HPO term twice, a status on every regimen
         assert all(r.id and r.name and r.url and r.version and r.namespace_prefix and r.iri_prefix for r in msg.meta_data.resources), cid
         terms = [f.type.id for f in msg.phenotypic_features]
@@ -380,13 +382,70 @@ def test_no_disease_code_for_runners_dystonia_itself():
     assert phenopackets.diagnosis_diseases("young-onset Parkinson's disease") == [hpo.YOUNG_ONSET_PD]
 
 
+PINNED_SOURCE = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/\S+|https://www\.ebi\.ac\.uk/chebi/\S+|https://drugcentral\.org/\S+")
+
+
 def test_drug_ids_are_only_checked_ones_with_their_source():
+    """Every mapped id has the CURIE form of its database, a label, the address where it was read (a repository file at
+    a pinned commit, or the database's own page) and, for DrugCentral's structures table, the row that names it."""
     mapping = json.loads(phenopackets.DRUG_IDS_PATH.read_text(encoding="utf-8"))
     vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    procedures = {a for a, kind in vocab.get("agent_kinds", {}).items() if kind == "procedure"}
+    assert mapping["agents"]
     for agent, entry in mapping["agents"].items():
-        assert agent in vocab["agents"]
-        assert re.fullmatch(r"CHEBI:\d+|DrugCentral:\d+", entry["id"]) and entry["label"]
-        assert entry["source"].startswith(("https://www.ebi.ac.uk/chebi/", "https://drugcentral.org/"))
+        assert agent in vocab["agents"] and agent not in procedures, agent
+        assert re.fullmatch(r"CHEBI:\d+|DrugCentral:\d+", entry["id"]) and entry["label"], agent
+        assert PINNED_SOURCE.fullmatch(entry["source"]), agent
+        if entry["id"].startswith("DrugCentral:"):
+            number = entry["id"].split(":")[1]
+            assert re.fullmatch(rf"ID {number}, INN {re.escape(entry['label'])}, CAS_RN [\d-]+, InChIKey [A-Z]{{14}}-[A-Z]{{10}}-[A-Z]",
+                                entry["row"]), agent
+        prefix = entry["id"].split(":")[0]
+        res = mapping["resources"][prefix]
+        assert res["namespacePrefix"] == prefix and res["iriPrefix"].startswith("https://") and res["source"]
+    # an agent listed as unmapped is a drug of the vocabulary, with its reason, and not mapped as well (a drug added to
+    # the vocabulary since is simply not mapped yet: it is written in words, like the unmapped ones)
+    drugs = set(vocab["agents"]) - procedures
+    assert set(mapping["unmapped"]) <= drugs and not set(mapping["agents"]) & set(mapping["unmapped"])
+    assert all(len(why) > 40 for why in mapping["unmapped"].values())
+
+
+def _case(agents_items):
+    from pathlib import Path
+
+    from rdkb.model import Record
+
+    data = {"paper": "x", "treatments": {"status": "reported", "items": [{"agents": a, "response": r} for a, r in agents_items]}}
+    return Record(kind="case", id="x-1", path=Path("cases/x-1.yaml"), rel="cases/x-1.yaml", data=data, lines={})
+
+
+def test_a_mapped_drug_is_written_with_its_standard_id_and_its_resource():
+    vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    mapped = phenopackets.drug_ids()
+    for agent, entry in mapped.items():
+        pp = phenopackets.phenopacket(_case([([agent], "not-reported")]), {}, [], vocab)
+        assert pp["medicalActions"] == [{"treatment": {"agent": {"id": entry["id"], "label": entry["label"]}}}]
+        prefix = entry["id"].split(":")[0]
+        (res,) = [r for r in pp["metaData"]["resources"] if r["namespacePrefix"] == prefix]
+        assert res["iriPrefix"] and res["id"] and res["version"]
+        assert "rdkb:" not in json.dumps(pp)  # no private code when no response grade is written
+
+
+def test_a_drug_without_a_standard_id_is_named_in_words_not_given_a_private_code():
+    vocab = json.loads((SCHEMA_DIR / "vocabulary.json").read_text(encoding="utf-8"))
+    unmapped = list(json.loads(phenopackets.DRUG_IDS_PATH.read_text(encoding="utf-8"))["unmapped"])
+    assert unmapped
+    some_mapped = sorted(phenopackets.drug_ids())[0]
+    for agent in unmapped:
+        alone = phenopackets.single_action(agent, vocab)
+        assert alone == {"therapeuticRegimen": {"externalReference": {"description": f"{vocab['agents'][agent]} (no standard drug identifier)"},
+                                                "regimenStatus": "UNKNOWN_STATUS"}}
+        pp = phenopackets.phenopacket(_case([([agent], "not-reported"), ([some_mapped, agent], "not-reported")]), {}, [], vocab)
+        text = json.dumps(pp)
+        assert "rdkb:" not in text and f'"rdkb:{agent}"' not in text
+        together = pp["medicalActions"][1]["therapeuticRegimen"]["externalReference"]["description"]
+        assert together == f"{phenopackets.drug_ids()[some_mapped]['label']} ({phenopackets.drug_ids()[some_mapped]['id']}) + " \
+                           f"{vocab['agents'][agent]} (no standard drug identifier)"
 
 
 def test_cohort_in_phenopacket_store_layout_and_hpoa_rows(built):
@@ -410,4 +469,4 @@ def test_an_agent_the_vocabulary_calls_a_procedure_is_written_as_a_procedure():
     assert procedures
     for a in procedures:
         assert phenopackets.single_action(a, vocab) == {"procedure": {"code": {"id": f"rdkb:{a}", "label": vocab["agents"][a]}}}
-    assert "treatment" in phenopackets.single_action("levodopa", vocab)
+    assert phenopackets.single_action("levodopa", vocab)["treatment"]["agent"]["id"].startswith("DrugCentral:")

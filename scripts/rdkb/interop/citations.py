@@ -3,10 +3,11 @@
 - RIS: DOI in DO, PMID in AN (Zotero imports AN as the item's "Accession Number", and writes AN back on export), PMCID
   and the curation note in N1; never a PMID in N1 alone, which Zotero files as a note.
 - CSL-JSON: the input format of citeproc, pandoc and Zotero (validated against the CSL schema in the tests).
-- Portable BibTeX: the curated entry with BibTeX-only types mapped to standard ones (@online -> @misc with the
-  address in howpublished as well as url), so tools that know only the standard types (bibtexparser v1, BibTeX
-  styles) keep every entry. Nothing is added that the curated entry lacks: an unknown author, title or year stays
-  out, and its note says so.
+- Portable BibTeX: the curated entry with standard types (@online -> @misc with the address in howpublished as well as
+  url), so tools that know only the standard types (bibtexparser v1, BibTeX styles) keep every entry, and biber's
+  data-model check passes without a warning: the project's curation fields are left out, the PMID is an eprint, and
+  a mandatory title or year the sources do not give is marked unknown ([title not recorded], EDTF XXXX), never
+  invented; the entry's note says what is unknown.
 """
 
 from __future__ import annotations
@@ -120,23 +121,81 @@ def csl_item(ref: Any) -> dict[str, Any]:
     return item
 
 
-def _bib_value(value: str) -> str:
-    return "{" + value + "}"
+# biblatex's mandatory fields (blx-dm.def, biblatex 3.x) for the types the portable form writes; one of each tuple.
+BIBLATEX_MANDATORY: dict[str, list[tuple[str, ...]]] = {
+    "article": [("author",), ("title",), ("journal", "journaltitle"), ("year", "date")],
+    "inproceedings": [("author",), ("title",), ("booktitle",), ("year", "date")],
+    "book": [("author", "editor"), ("title",), ("year", "date")],
+    "misc": [("title",), ("year", "date")]}
+# Fields of bib/references.bib that only the project reads (access level, where a field was read, the review's own
+# reference numbers, case-paper flags). The portable form leaves them out; the curated file keeps them (records/bib/).
+CURATION_FIELDS = ("access", "provenance", "reviewref", "casepaper", "reviewcases")
+# Fields biblatex does not allow on @misc, folded into howpublished (in this order, with these words) when an entry
+# becomes @misc.
+MISC_FOLDED = (("booktitle", ""), ("journal", ""), ("journaltitle", ""), ("volume", "volume "), ("number", "number "),
+               ("pages", "pages "))
+# What the portable form writes for a mandatory field the sources do not give (the entry's note says it is unknown):
+# a title in square brackets, as a cataloguer marks a supplied title, and the EDTF year "unspecified" (XXXX), which
+# biber reads as a valid date with no year, so that nothing is invented.
+TITLE_NOT_RECORDED = "[title not recorded]"
+DATE_UNSPECIFIED = "XXXX"
+
+
+def _raw_fields(ref: Any) -> list[tuple[str, str]] | None:
+    """The curated entry's fields as written (raw LaTeX, outer braces removed), in file order; None if it does not parse."""
+    import bibtexparser
+
+    entries = bibtexparser.parse_string(ref.raw).entries
+    return [(f.key.lower(), str(f.value)) for f in entries[0].fields] if len(entries) == 1 else None
+
+
+def _field_line(name: str, value: str) -> str:
+    if name == "month" and value.strip().lower() in MONTHS:
+        return f"  {name} = {value.strip().lower()}"  # a month macro stays bare (BibTeX and biber expand it)
+    return f"  {name} = {{{value}}}"
+
+
+def portable_fields(ref: Any) -> tuple[str, list[tuple[str, str]]]:
+    """The entry type and fields of the portable form:
+    - a standard BibTeX type: @online -> @misc (its address also in howpublished); a conference or journal entry without
+      an author -> @misc (biblatex needs the author of those types; the venue goes to howpublished);
+    - the project's curation fields (CURATION_FIELDS) left out; PMID as eprint with eprinttype pubmed; PMCID added to
+      the note (biblatex has one eprint);
+    - a mandatory field the sources do not give, marked as unknown (TITLE_NOT_RECORDED, DATE_UNSPECIFIED), never
+      invented: the curated note says it is unknown."""
+    fields = [(k, v) for k, v in _raw_fields(ref) or [] if k not in CURATION_FIELDS]
+    have = dict(fields)
+    etype = PORTABLE_TYPES.get(ref.entry_type, ref.entry_type)
+    if etype in ("inproceedings", "article") and not have.get("author"):
+        etype = "misc"
+    extra: list[tuple[str, str]] = []
+    if etype == "misc":
+        folded = [f"{words}{have[k]}" for k, words in MISC_FOLDED if have.get(k)]
+        fields = [(k, v) for k, v in fields if k not in dict(MISC_FOLDED)]
+        published = ", ".join(folded + ([f"\\url{{{have['url']}}}"] if ref.entry_type == "online" and have.get("url") else []))
+        if published and "howpublished" not in have:
+            extra.append(("howpublished", published))
+    if have.get("pmid"):
+        fields = [(k, v) for k, v in fields if k != "pmid"]
+        extra += [("eprint", have["pmid"]), ("eprinttype", "pubmed")]
+    if have.get("pmcid"):
+        fields = [(k, v) for k, v in fields if k not in ("pmcid", "note")]
+        extra.append(("note", (have["note"].rstrip() + " " if have.get("note") else "") + f"PMCID: {have['pmcid']}."))
+    names = {k for k, _ in fields + extra}
+    for group in BIBLATEX_MANDATORY.get(etype, []):
+        if not names & set(group):
+            if group == ("title",):
+                extra.append(("title", TITLE_NOT_RECORDED))
+            elif group == ("year", "date"):
+                extra.append(("date", DATE_UNSPECIFIED))
+    return etype, fields + extra
 
 
 def portable_bibtex_entry(ref: Any) -> str:
-    """The curated entry with a standard BibTeX type (@online -> @misc, the address also in howpublished). The curated
-    fields are kept as they are written in bib/references.bib (raw LaTeX); only the type line changes and, for a
-    mapped type, howpublished is added from url."""
-    raw = ref.raw.strip()
-    new_type = PORTABLE_TYPES.get(ref.entry_type)
-    if not new_type:
-        return raw + "\n"
-    head, rest = raw.split("{", 1)
-    assert head.strip().lower() == "@" + ref.entry_type, head
-    out = f"@{new_type}{{" + rest
-    url = ref.fields.get("url")
-    if url and "howpublished" not in ref.fields:
-        body, close = out.rstrip()[:-1].rstrip(), "\n}"
-        out = body + (",\n" if not body.endswith(",") else "\n") + f"  howpublished = {{\\url{{{url}}}}}" + close
-    return out + "\n"
+    """The curated entry in a form classic BibTeX, bibtexparser v1 and biber all read whole, without a warning from
+    biber's data-model check (portable_fields says what changes). Values stay as written in bib/references.bib (raw
+    LaTeX)."""
+    if _raw_fields(ref) is None:  # not a single parsable entry (the loader refuses such a file): as written
+        return ref.raw.strip() + "\n"
+    etype, fields = portable_fields(ref)
+    return f"@{etype}{{{ref.key},\n" + ",\n".join(_field_line(k, v) for k, v in fields) + "\n}\n"

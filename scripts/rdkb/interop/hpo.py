@@ -87,9 +87,10 @@ OUTSIDE_HPO = [
      "adult-onset leg dystonia of runners: none is better than a wrong one. Where a source says the true problem was "
      "young-onset Parkinson's disease, the phenopacket carries Young-onset Parkinson disease (ORPHA:2828)."),
     ("Drugs and responses",
-     "A drug gets a ChEBI id only where the project's vendored mapping holds one checked "
-     "against a public ChEBI page, with its address; the others, and the response grades, are named with the project's "
-     "own controlled vocabulary (prefix rdkb:), a resource of each phenopacket."),
+     "Each drug is written with its DrugCentral id from the project's vendored mapping, which records for every id the "
+     "address where it was read. A drug the mapping does not hold (it lists each with the reason, e.g. a botulinum toxin "
+     "whose type or product the source does not name) is named in words, without a code. The response grades are named with the project's own controlled vocabulary "
+     "(prefix rdkb:), a resource of each phenopacket."),
     ("Non-drug interventions",
      "Surgery (such as deep brain stimulation), physiotherapy and retraining are written to the phenopackets as procedures, "
      "coded with the project's intervention kinds (rdkb:intervention-<kind>): no procedure ontology is vendored."),

@@ -7,8 +7,9 @@ itself has none that fits (see rdkb.interop.hpo.DISEASE_IDS), so only a source's
 phenopacket-tools' rules that apply here are kept, and pinned by tests (tests/test_interop.py) and by the download's JSON
 Schema (schemas/downloads/phenopackets.json.schema.json): schema version 2.0.2; every resource has an iriPrefix; every
 prefix used has a resource; an HPO term is listed once (two entries of one term are merged); every therapeutic regimen
-has a regimenStatus. Drugs get a standard id from the vendored mapping (vendor/drug-ids.json) where it holds a checked
-one; surgery and other non-drug interventions are procedures. The licence (CC BY 4.0) is an external reference.
+has a regimenStatus. Drugs get their DrugCentral id from the vendored mapping (vendor/drug-ids.json: each id with the
+address where it was read); a drug it does not map is a therapeutic regimen named in words, never a private code. Surgery
+and other non-drug interventions are procedures. The licence (CC BY 4.0) is an external reference.
 
 Also here: the cohort in phenopacket-store's layout (data/phenopacket-store.zip: <cohort>/<case-id>.json) and HPO
 annotation rows in the phenotype.hpoa format (data/runners-dystonia.hpoa).
@@ -101,24 +102,58 @@ DRUG_IDS_PATH = Path(__file__).resolve().parent / "vendor" / "drug-ids.json"
 
 
 @cache
+def drug_mapping() -> dict[str, Any]:
+    """The vendored mapping (vendor/drug-ids.json): agents with a checked id, the resource of each prefix, the unmapped."""
+    return dict(json.loads(DRUG_IDS_PATH.read_text(encoding="utf-8")))
+
+
 def drug_ids() -> dict[str, dict[str, str]]:
-    """agent -> {id, label, source}: standard ids checked against their database's own page (vendor/drug-ids.json)."""
-    return dict(json.loads(DRUG_IDS_PATH.read_text(encoding="utf-8"))["agents"])
+    """agent -> {id, label, source, row}: standard ids read on the page recorded in `source`."""
+    return dict(drug_mapping()["agents"])
 
 
-def agent_class(agent: str, vocab: Mapping[str, Any]) -> dict[str, str]:
+def agent_class(agent: str) -> dict[str, str] | None:
+    """The agent's standard id and label, or None for a drug agent without one (never a private id)."""
     std = drug_ids().get(agent)
-    if std:
-        return {"id": std["id"], "label": std["label"]}
-    return {"id": f"rdkb:{agent}", "label": vocab["agents"].get(agent, agent)}
+    return {"id": std["id"], "label": std["label"]} if std else None
+
+
+def agent_label(agent: str, vocab: Mapping[str, Any]) -> str:
+    return str(vocab["agents"].get(agent, agent))
+
+
+def agent_words(agent: str, vocab: Mapping[str, Any]) -> str:
+    """An agent in words for an external reference: 'levodopa (DrugCentral:1567)', or the name and that it has no id."""
+    std = agent_class(agent)
+    return f"{std['label']} ({std['id']})" if std else f"{agent_label(agent, vocab)} (no standard drug identifier)"
 
 
 def single_action(agent: str, vocab: Mapping[str, Any]) -> dict[str, Any]:
     """One agent given alone: a procedure for an agent the vocabulary calls a procedure (deep brain stimulation,
-    surgery, physical therapy: vocabulary.json agent_kinds), otherwise a treatment with the agent."""
+    surgery, physical therapy: vocabulary.json agent_kinds); a treatment with the standard id for a mapped drug; a drug
+    without a standard id is a therapeutic regimen named in words (a treatment's agent needs an ontology id, and a
+    private one would pass for a code it is not)."""
     if vocab.get("agent_kinds", {}).get(agent) == "procedure":
-        return {"procedure": {"code": agent_class(agent, vocab)}}
-    return {"treatment": {"agent": agent_class(agent, vocab)}}
+        return {"procedure": {"code": {"id": f"rdkb:{agent}", "label": agent_label(agent, vocab)}}}
+    std = agent_class(agent)
+    if std:
+        return {"treatment": {"agent": std}}
+    return {"therapeuticRegimen": {"externalReference": {"description": agent_words(agent, vocab)}, "regimenStatus": "UNKNOWN_STATUS"}}
+
+
+def drug_prefixes(agents: list[str]) -> list[str]:
+    """The standard-id prefixes the agents use (their resource goes into metaData.resources), in first-use order."""
+    out: list[str] = []
+    for a in agents:
+        std = drug_ids().get(a)
+        if std and std["id"].split(":")[0] not in out:
+            out.append(std["id"].split(":")[0])
+    return out
+
+
+def drug_resource(prefix: str) -> dict[str, str]:
+    r = drug_mapping()["resources"][prefix]
+    return {k: r[k] for k in ("id", "name", "url", "version", "namespacePrefix", "iriPrefix")}
 
 
 def merged_features(data: dict[str, Any], onset_age: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -177,16 +212,17 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
     for did in case_diseases(data):
         diseases.append({"term": {"id": did, "label": disease_label(did)}})
     actions: list[dict[str, Any]] = []
+    given: list[str] = []  # every agent of the treatments, for the resources of their standard ids
     tr = data.get("treatments")
     if isinstance(tr, dict) and tr.get("status") == "reported":
         for item in tr.get("items") or []:
             agents = list(item.get("agents") or [])
+            given += agents
             action: dict[str, Any]
             if len(agents) == 1:
                 action = single_action(agents[0], vocab)
             else:  # given together: one regimen; its status is not in the records
-                names = [agent_class(a, vocab) for a in agents]
-                action = {"therapeuticRegimen": {"externalReference": {"description": " + ".join(f"{n['label']} ({n['id']})" for n in names)},
+                action = {"therapeuticRegimen": {"externalReference": {"description": " + ".join(agent_words(a, vocab) for a in agents)},
                                                  "regimenStatus": "UNKNOWN_STATUS"}}
             resp = item.get("response")
             if resp and resp != "not-reported":
@@ -210,12 +246,8 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
     if "ORPHA" in prefixes:
         resources.append({"id": "ordo", "name": "Orphanet Rare Disease Ontology", "url": "https://www.orpha.net",
                           "version": ann, "namespacePrefix": "ORPHA", "iriPrefix": "http://www.orpha.net/ORDO/Orphanet_"})
-    used = json.dumps(actions)
-    if '"CHEBI:' in used:
-        resources.append({"id": "chebi", "name": "Chemical Entities of Biological Interest", "url": "http://purl.obolibrary.org/obo/chebi.owl",
-                          "version": "as in scripts/rdkb/interop/vendor/drug-ids.json", "namespacePrefix": "CHEBI",
-                          "iriPrefix": "http://purl.obolibrary.org/obo/CHEBI_"})
-    if '"rdkb:' in used:
+    resources += [drug_resource(p) for p in drug_prefixes(given)]
+    if '"rdkb:' in json.dumps(actions):
         resources.append({"id": "rdkb", "name": "runner's dystonia knowledge base vocabulary (agents, response grades, intervention kinds)",
                           "url": VOCABULARY_URL, "version": vocabulary_version(vocab), "namespacePrefix": "rdkb",
                           "iriPrefix": VOCABULARY_URL + "#"})
@@ -343,8 +375,10 @@ def _fields() -> str:
             "entries of one term), excluded (only when true: a coded absence, or a fact the source reports as absent), modifiers "
             "(HPO), onset = age at onset (ISO 8601) for the finding it dates; diseases: ORPHA:2828 (Young-onset Parkinson disease) "
             "where a source says so, otherwise none (runner's dystonia has no fitting code; OMIM:611284 is an upper-limb entry and "
-            "is no longer used); medicalActions: treatment agent (ChEBI where the vendored mapping holds a checked id, else the "
-            "project's rdkb: vocabulary), therapeuticRegimen for a combination (regimenStatus UNKNOWN_STATUS), procedure for "
+            "is no longer used); medicalActions: treatment agent with its DrugCentral id (vendored mapping, each id with the "
+            "address where it was read), therapeuticRegimen for a combination (regimenStatus UNKNOWN_STATUS; its external "
+            "reference names each agent with its id) and for a drug without a checked standard id (named in words, no private "
+            "code: " + ", ".join(a.replace("-", " ") for a in sorted(drug_mapping()["unmapped"])) + "), procedure for "
             "surgery such as DBS and other non-drug interventions (rdkb:intervention-<kind>), responseToTreatment (rdkb: "
             "grades); metaData: created, createdBy, resources (each with iriPrefix; HPO " + hpo_version() + "), "
             "phenopacketSchemaVersion " + SCHEMA_VERSION + ", externalReferences (PMID / DOI of the paper first, then of every "

@@ -442,8 +442,12 @@ KIND: Kind[ReferencesView] = Kind(
     name="reference", folder="bib", load=load_references, check=check, derive=derive, pages=pages, published=False,
     description="one BibTeX entry per cited work",
     exports=(
-        Export("references.bib", "BibTeX", "work", "the curated entries, with standard BibTeX types (@online as @misc with "
-               "howpublished); the curated file itself is records/bib/references.bib", _bib, since="0.1"),
+        Export("references.bib", "BibTeX (read by BibTeX and by biber without a warning)", "work",
+               "the curated entries with standard types (@online, and a conference or journal entry without an author, as "
+               "@misc with howpublished), the PMID as eprint (eprinttype pubmed), the PMCID in the note; a title or year the "
+               "sources do not give is marked unknown ([title not recorded], date XXXX: year unspecified), never invented. "
+               "The project's curation fields (access, provenance, ...) are in the curated file itself, "
+               "records/bib/references.bib", _bib, since="0.1"),
         Export("references.csl.json", "CSL-JSON array", "work", "id (BibTeX key), type, author, title, container-title, "
                "publisher, issued, volume, issue, page, DOI, PMID, PMCID, URL, note (for pandoc, Zotero, citeproc)", _csl, since="0.8"),
         Export("references.json", "JSON array", "work", "key, type, citation, and every BibTeX field (LaTeX decoded)", _json, since="0.1"),

@@ -109,7 +109,12 @@ CHANGES = {
             "The executive summary prints on one page and, like the handout and the clinician summary, names the published "
             "site.",
             "Search finds the Parkinsonism page for \"PD\" and the deep brain stimulation page for \"DBS\"; agent pages "
-            "list only the spellings their sources use, and the vocabulary's other spellings are search synonyms."],
+            "list only the spellings their sources use, and the vocabulary's other spellings are search synonyms.",
+            "Open data, continued: each drug in the phenopackets carries its DrugCentral id, from a vendored mapping that "
+            "records where each id was read; a drug without a checked id (botulinum toxin, whose type or product the sources "
+            "do not name) is named in words instead of a private code. The .bib download reads in biber without a warning: "
+            "the PMID is an eprint, the project's curation fields stay in the curated file, and a title or year the sources "
+            "do not give is marked unknown, never invented. CITATION.cff is also checked with cffconvert."],
 }
 
 

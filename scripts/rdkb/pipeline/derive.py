@@ -100,7 +100,13 @@ CHANGES = {
             "New checks: HPO codes that disagree with the record they code, and a report outside the review "
             "without an include entry in the literature screening; the bibliography check no longer warns about sources kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
-            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF.",
+            "The standard differential on the work-up, from published reports quoted word for word: a levodopa trial as the "
+            "way Parkinson's disease was diagnosed in adults with dystonia of one leg, a functional (psychogenic) movement "
+            "disorder (found in some adults with leg dystonia, and a frequent misdiagnosis of task-specific leg dystonia), and "
+            "video of the leg during the task in the work-up; dopa-responsive dystonia, DaT-SPECT, Wilson's disease, "
+            "exercise-associated cramp and advice to bring a video stay off the list until a published source supports "
+            "them. The access ledger names background sources the site quotes outside the records."],
 }
 
 

@@ -70,6 +70,23 @@ def test_the_access_ledger_names_known_works_once(tmp_path):
     assert "'nosuchwork' is not in" in messages and "'wu2006' has a ledger entry already" in messages
 
 
+def test_a_background_source_of_the_ledger_declares_its_bib_entry(tmp_path):
+    """A work quoted outside the records (the standard differential) is kept on purpose once the ledger names it a
+    background source; any other role does not declare an uncited entry."""
+    layout = copy_fixture_kb(tmp_path / "kb")
+    (layout.root / "literature").mkdir(exist_ok=True)
+    entry = ("  - key: mckeon2008\n    role: {role}\n    access: abstract\n    read:\n"
+             "      - {{level: abstract, url: 'https://example.org/x', date: '2026-12-04'}}\n    not_reachable: [full text]\n")
+    ledger = layout.root / "literature" / "access.yaml"
+
+    def uncited(role: str) -> list[str]:
+        ledger.write_text("as_of: '2026-12-04'\nentries:\n" + entry.format(role=role), encoding="utf-8")
+        return [i.message for i in validate(load(layout)) if i.rule == "W301" and "mckeon2008" in i.message]
+
+    assert uncited("background source") == []
+    assert uncited("included report")
+
+
 def test_the_ledger_view_sums_levels(tmp_path):
     layout = copy_fixture_kb(tmp_path / "kb")
     (layout.root / "literature").mkdir(exist_ok=True)

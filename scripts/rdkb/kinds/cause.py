@@ -219,19 +219,26 @@ class DifferentialItem:
 
 # Only what a work in the excerpt store says, quoted exactly: make check verifies every quote (check() below, with
 # the same matcher as every record's quotes). Items a clinician would expect that no stored source supports are left
-# out (dopa-responsive dystonia and a levodopa trial, DaT-SPECT, Wilson's disease, functional movement disorder,
-# exercise-associated cramp, a video of the leg while running): add them here only with a quote from a stored work.
+# out (NOT_SUPPORTED): add them here only with a quote from a stored work. An item shows on the work-up page only when
+# every work it cites is in the bibliography.
 STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
     DifferentialItem(
         "parkinsonism", "Parkinson's disease or a Parkinson-plus syndrome",
         "In adults with leg dystonia (not runners only), the dystonia has been reported as an early sign of Parkinson's "
         "disease or a Parkinson-plus syndrome; in one cohort, a response of the leg dystonia to levodopa was associated with "
-        "later Parkinson's disease.",
+        "later Parkinson's disease. In a series of 36 adults presenting with dystonia of one leg (not runners), 5 turned out "
+        "to have parkinsonism, and the authors name a levodopa trial as the way Parkinson's disease was diagnosed.",
         (Evidence("chang2013", "abstract, Background",
                   "Adult-onset primary lower limb dystonia (AOPLLD) has been reported as an early sign of Parkinson’s disease "
                   "(PD) or Parkinson-plus syndrome in case series."),
          Evidence("chang2013", "abstract, Conclusion",
-                  "In patients with AOPLLD, leg dystonia with levodopa response is associated with the future development of PD."))),
+                  "In patients with AOPLLD, leg dystonia with levodopa response is associated with the future development of PD."),
+         Evidence("mckeon2008", "abstract, Results",
+                  "After a mean follow-up of 3.1 years, causes were identified in over half, including 5 with parkinsonism."),
+         Evidence("mckeon2008", "abstract, Conclusions",
+                  "Adults presenting with monomelic lower limb dystonia with foot torsion often have an identifiable cause, "
+                  "sometimes treatable, including Parkinson's disease (diagnosed with levodopa trial) or immune-mediated "
+                  "stiff-limb syndrome."))),
     DifferentialItem(
         "genetic-dystonia", "Genetic dystonias (DYT1)",
         "Reports of adult-onset foot and leg dystonia compare it with DYT1 dystonia, which typically begins in childhood; "
@@ -256,9 +263,37 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
         (Evidence("mdsabstracts-p28730", "abstract",
                   "Lumbar spine MRI showed bilateral L5-S1 stenosis; EMG indicated left L5 radiculopathy. Patient then underwent "
                   "laminotomy, which was also ineffective."),)),
+    DifferentialItem(
+        "functional-movement-disorder", "Functional (psychogenic) movement disorder",
+        "In the series of 36 adults with dystonia of one leg named above (not runners), psychogenic dystonia was the cause "
+        "found in 3, one of the causes the authors call treatable. The opposite error is reported as well: a report on task-specific "
+        "leg dystonia brought on by walking (not runners only) says this dystonia is often misdiagnosed as a psychogenic or "
+        "an orthopedic problem. In six adults whose leg dystonia appeared only when going down stairs, the authors judged a "
+        "functional movement disorder unlikely because the rest of the neurological examination was normal and there was no "
+        "distractibility, inconsistency, fixed dystonia or premonitory urge.",
+        (Evidence("mckeon2008", "abstract, Results",
+                  "Other treatable etiologies included psychogenic dystonia (3 patients) and stiff-limb syndrome (2 patients)."),
+         Evidence("ramdhani2013", "abstract, Discussion",
+                  "This is a novel task-specific dystonia triggered during ambulation that is often misdiagnosed as an orthopedic "
+                  "or psychogenic issue."),
+         Evidence("downstairs2017", "abstract",
+                  "The remainder of the neurological examination was normal, and distractibility, inconsistency, fixed dystonia, "
+                  "or a premonitory urge were absent, making functional movement disorder and tic disorder unlikely."))),
+    DifferentialItem(
+        "video-of-the-task", "Video of the leg during the task that brings it on",
+        "Not a condition but a part of the work-up in two reports: in one series of runners, the patients were videotaped "
+        "sitting, walking and running in addition to the examination (as the authors' manuscript states); in the report on "
+        "leg dystonia only when going down stairs, one movement disorders specialist reviewed the videos of all six patients "
+        "and made the final diagnosis. Neither abstract advises patients to record themselves.",
+        (Evidence("wu2006", "author manuscript, abstract, METHODS",
+                  "In addition to examination, the patients were videotaped while sitting, walking and running."),
+         Evidence("downstairs2017", "abstract",
+                  "These patients were seen by 6 different neurologists from across Canada, Australia, and New Zealand, and all "
+                  "videos were reviewed by 1 movement disorders specialist who made the final diagnosis."))),
 )
-NOT_SUPPORTED = ("dopa-responsive dystonia and a levodopa trial", "DaT-SPECT", "Wilson's disease", "functional movement disorder",
-                 "exercise-associated cramp", "a video of the leg while running")
+# What a clinician would expect on the list and no stored source supports yet (never shown as if supported).
+NOT_SUPPORTED = ("dopa-responsive dystonia", "DaT-SPECT (when it helps for parkinsonism)", "Wilson's disease in younger patients",
+                 "exercise-associated cramp", "advice to bring a video of the leg while running")
 SOURCE_FILE = "scripts/rdkb/kinds/cause.py"
 
 

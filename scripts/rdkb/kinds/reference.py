@@ -47,9 +47,12 @@ E311 = declare("E311", "bibliography: no `access` (or not one of full-text, abst
                "published abstract), or {secondary} (known only through another work, cited with `via`)",
                "bib/E311-no-access.bib")
 W301 = declare("W301", "a bib entry nobody cites and nothing declares (a screened report in literature/candidates.yaml, "
-               "or `reviewref` for the review's own reference list)",
+               "a background source in the access ledger literature/access.yaml, or `reviewref` for the review's own "
+               "reference list)",
                "cite it, remove it, or declare why it is kept: its screening entry in literature/candidates.yaml (e.g. "
-               "`decision: background`) or `reviewref = {N}` (the review's reference N)", "bib/W301-uncited.bib", warning=True)
+               "`decision: background`), its access-ledger entry with `role: background source` (a work the site quotes "
+               "outside the records, e.g. in the standard differential), or `reviewref = {N}` (the review's reference N)",
+               "bib/W301-uncited.bib", warning=True)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
@@ -250,12 +253,18 @@ def _unknown_keys(ds: Dataset) -> tuple[list[Issue], set[str]]:
 
 
 def declared(ds: Dataset) -> set[str]:
-    """Bib entries kept on purpose without being cited: every report the literature search screened (background
-    sources, excluded duplicates) and every entry of the review's own reference list (`reviewref`)."""
+    """Bib entries kept on purpose without being cited by a record: every report the literature search screened
+    (background sources, excluded duplicates), every background source of the access ledger (a work the site quotes
+    outside the records, e.g. in the standard differential of the work-up page) and every entry of the review's own
+    reference list (`reviewref`)."""
     keys = {k for k, ref in ds.references.items() if ref.get("reviewref")}
     for rec in ds.of("screening"):
         cands = rec.data.get("candidates")
         keys |= {c["key"] for c in cands if isinstance(c, dict) and isinstance(c.get("key"), str)} if isinstance(cands, list) else set()
+    for rec in ds.of("access"):
+        entries = rec.data.get("entries")
+        keys |= ({e["key"] for e in entries if isinstance(e, dict) and isinstance(e.get("key"), str)
+                  and e.get("role") == "background source"} if isinstance(entries, list) else set())
     return keys
 
 

@@ -114,7 +114,13 @@ CHANGES = {
             "records where each id was read; a drug without a checked id (botulinum toxin, whose type or product the sources "
             "do not name) is named in words instead of a private code. The .bib download reads in biber without a warning: "
             "the PMID is an eprint, the project's curation fields stay in the curated file, and a title or year the sources "
-            "do not give is marked unknown, never invented. CITATION.cff is also checked with cffconvert."],
+            "do not give is marked unknown, never invented. CITATION.cff is also checked with cffconvert.",
+            "The standard differential on the work-up, from published reports quoted word for word: a levodopa trial as the "
+            "way Parkinson's disease was diagnosed in adults with dystonia of one leg, a functional (psychogenic) movement "
+            "disorder (found in some adults with leg dystonia, and a frequent misdiagnosis of task-specific leg dystonia), and "
+            "video of the leg during the task in the work-up; dopa-responsive dystonia, DaT-SPECT, Wilson's disease, "
+            "exercise-associated cramp and advice to bring a video stay off the list until a published source supports "
+            "them. The access ledger names background sources the site quotes outside the records."],
 }
 
 

@@ -226,7 +226,7 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
         "parkinsonism", "Parkinson's disease or a Parkinson-plus syndrome",
         "In adults with leg dystonia (not runners only), the dystonia has been reported as an early sign of Parkinson's "
         "disease or a Parkinson-plus syndrome; in one cohort, a response of the leg dystonia to levodopa was associated with "
-        "later Parkinson's disease. In a series of 36 adults presenting with dystonia of one leg (not runners), 5 turned out "
+        "later Parkinson's disease. In a series of 36 adults presenting with dystonia of one leg (a series not limited to runners), 5 turned out "
         "to have parkinsonism, and the authors name a levodopa trial as the way Parkinson's disease was diagnosed.",
         (Evidence("chang2013", "abstract, Background",
                   "Adult-onset primary lower limb dystonia (AOPLLD) has been reported as an early sign of Parkinson’s disease "
@@ -265,7 +265,7 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
                   "laminotomy, which was also ineffective."),)),
     DifferentialItem(
         "functional-movement-disorder", "Functional (psychogenic) movement disorder",
-        "In the series of 36 adults with dystonia of one leg named above (not runners), psychogenic dystonia was the cause "
+        "In the series of 36 adults with dystonia of one leg named above (not limited to runners), psychogenic dystonia was the cause "
         "found in 3, one of the causes the authors call treatable. The opposite error is reported as well: a report on task-specific "
         "leg dystonia brought on by walking (not runners only) says this dystonia is often misdiagnosed as a psychogenic or "
         "an orthopedic problem. In six adults whose leg dystonia appeared only when going down stairs, the authors judged a "

@@ -40,14 +40,17 @@ check: $(PTH_STAMP)
 	$(RDKB) check
 
 # Test tools, for make test only: Debian's Chromium for the browser tests and the PDF (Playwright's own download
-# does not work here), and axe-core from the npm registry, pinned in package-lock.json.
+# does not work here), axe-core from the npm registry, pinned in package-lock.json, and Debian's biber (best effort).
 browser-deps:
-	@echo "make test: checking its test tools (Debian's chromium via apt-get, axe-core via npm ci)"
+	@echo "make test: checking its test tools (Debian's chromium and biber via apt-get, axe-core via npm ci)"
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium (apt-get)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  { echo "could not install chromium: run 'apt-get install chromium' as root" >&2; exit 1; }; }
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
+	@command -v biber >/dev/null 2>&1 || { echo "installing Debian's biber (apt-get), which reads the .bib download in a test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends biber >/dev/null) || \
+	  echo "could not install biber: its test is skipped (apt-get install biber as root)" >&2; }
 
 # cffconvert, which validates CITATION.cff in tests/test_opendata.py, needs jsonschema < 4: a venv of its own under build/,
 # pinned with hashes in tests/tools/cffconvert.lock (about 15 s the first time; offline afterwards).

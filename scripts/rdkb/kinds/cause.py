@@ -280,6 +280,16 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
                   "The remainder of the neurological examination was normal, and distractibility, inconsistency, fixed dystonia, "
                   "or a premonitory urge were absent, making functional movement disorder and tic disorder unlikely."))),
     DifferentialItem(
+        "dat-spect", "Dopamine transporter SPECT (DaT-SPECT) when Parkinson's disease is in question",
+        "In ten adults with dystonia whose arm tremor, with a rest component, had raised the possibility of Parkinson's "
+        "disease (an arm tremor, not a runners' leg dystonia), every dopamine transporter SPECT scan was normal; the authors "
+        "advise considering such functional imaging when the diagnosis is uncertain, because misdiagnosing Parkinson's "
+        "disease has important consequences.",
+        (Evidence("swedd2007", "abstract", "All patients had normal dopamine transporter SPECT scans."),
+         Evidence("swedd2007", "abstract",
+                  "Given the important consequences of misdiagnosing such patients as PD, in cases with diagnostic uncertainty "
+                  "functional imaging should be considered."))),
+    DifferentialItem(
         "video-of-the-task", "Video of the leg during the task that brings it on",
         "Not a condition but a part of the work-up in two reports: in one series of runners, the patients were videotaped "
         "sitting, walking and running in addition to the examination (as the authors' manuscript states); in the report on "
@@ -292,7 +302,7 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
                   "videos were reviewed by 1 movement disorders specialist who made the final diagnosis."))),
 )
 # What a clinician would expect on the list and no stored source supports yet (never shown as if supported).
-NOT_SUPPORTED = ("dopa-responsive dystonia", "DaT-SPECT (when it helps for parkinsonism)", "Wilson's disease in younger patients",
+NOT_SUPPORTED = ("dopa-responsive dystonia", "Wilson's disease in younger patients",
                  "exercise-associated cramp", "advice to bring a video of the leg while running")
 SOURCE_FILE = "scripts/rdkb/kinds/cause.py"
 

@@ -118,7 +118,8 @@ CHANGES = {
             "The standard differential on the work-up, from published reports quoted word for word: a levodopa trial as the "
             "way Parkinson's disease was diagnosed in adults with dystonia of one leg, a functional (psychogenic) movement "
             "disorder (found in some adults with leg dystonia, and a frequent misdiagnosis of task-specific leg dystonia), and "
-            "video of the leg during the task in the work-up; dopa-responsive dystonia, DaT-SPECT, Wilson's disease, "
+            "video of the leg during the task in the work-up, and dopamine transporter SPECT when Parkinson's disease is in "
+            "question (from a report on adults with dystonic arm tremor); dopa-responsive dystonia, Wilson's disease, "
             "exercise-associated cramp and advice to bring a video stay off the list until a published source supports "
             "them. The access ledger names background sources the site quotes outside the records."],
 }

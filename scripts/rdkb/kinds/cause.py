@@ -280,6 +280,31 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
                   "The remainder of the neurological examination was normal, and distractibility, inconsistency, fixed dystonia, "
                   "or a premonitory urge were absent, making functional movement disorder and tic disorder unlikely."))),
     DifferentialItem(
+        "dopa-responsive-dystonia", "Dopa-responsive dystonia, and a levodopa trial in younger patients",
+        "A Dystonia Coalition page for clinicians (on dystonia in general, not runners) says that dopa-responsive dystonia "
+        "presents in children and young adults and that a levodopa trial is warranted in all children and young adults with "
+        "dystonia, a dramatic and sustained response being considered diagnostic.",
+        (Evidence("dystoniacoalition-special", "section Dopa-Responsive Dystonia, paragraph 1",
+                  "Dopa-responsive dystonia presents in children and young adults as a relatively isolated dystonia but it often "
+                  "is combined with Parkinsonism."),
+         Evidence("dystoniacoalition-special", "section Dopa-Responsive Dystonia, paragraph 1",
+                  "Although dopa-responsive dystonia constitutes only a small fraction of all childhood dystonias, a trial of "
+                  "levodopa is warranted in all children and young adults with dystonia because of its dramatic and sustained "
+                  "efficacy."),
+         Evidence("dystoniacoalition-special", "section Dopa-Responsive Dystonia, paragraph 1",
+                  "A dramatic and sustained response can be considered diagnostic."))),
+    DifferentialItem(
+        "wilsons-disease", "Wilson's disease in children and young adults",
+        "The same page (on dystonia in general) says that Wilson's disease, untreated, is fatally progressive and should be "
+        "excluded in every child and young adult with dystonia, and names a low serum ceruloplasmin and a slit-lamp "
+        "examination for Kayser-Fleischer rings as screening tests.",
+        (Evidence("dystoniacoalition-special", "section Wilson's Disease, paragraph 1",
+                  "Because Wilson’s disease has a fatally progressive course without treatment, it should be excluded with "
+                  "appropriate diagnostic testing in every child and young adult with dystonia."),
+         Evidence("dystoniacoalition-special", "section Wilson's Disease, paragraph 1",
+                  "A low serum ceruloplasmin and a slit lamp exam by an ophthalmologist specifically looking for the presence of "
+                  "Kaiser-Fleischer rings provide useful screening tests."))),
+    DifferentialItem(
         "dat-spect", "Dopamine transporter SPECT (DaT-SPECT) when Parkinson's disease is in question",
         "In ten adults with dystonia whose arm tremor, with a rest component, had raised the possibility of Parkinson's "
         "disease (an arm tremor, not a runners' leg dystonia), every dopamine transporter SPECT scan was normal; the authors "
@@ -302,8 +327,7 @@ STANDARD_DIFFERENTIAL: tuple[DifferentialItem, ...] = (
                   "videos were reviewed by 1 movement disorders specialist who made the final diagnosis."))),
 )
 # What a clinician would expect on the list and no stored source supports yet (never shown as if supported).
-NOT_SUPPORTED = ("dopa-responsive dystonia", "Wilson's disease in younger patients",
-                 "exercise-associated cramp", "advice to bring a video of the leg while running")
+NOT_SUPPORTED = ("exercise-associated cramp", "advice to bring a video of the leg while running")
 SOURCE_FILE = "scripts/rdkb/kinds/cause.py"
 
 

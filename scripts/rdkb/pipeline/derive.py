@@ -119,7 +119,8 @@ CHANGES = {
             "way Parkinson's disease was diagnosed in adults with dystonia of one leg, a functional (psychogenic) movement "
             "disorder (found in some adults with leg dystonia, and a frequent misdiagnosis of task-specific leg dystonia), and "
             "video of the leg during the task in the work-up, and dopamine transporter SPECT when Parkinson's disease is in "
-            "question (from a report on adults with dystonic arm tremor); dopa-responsive dystonia, Wilson's disease, "
+            "question (from a report on adults with dystonic arm tremor), and dopa-responsive dystonia and Wilson's disease "
+            "in children and young adults (from the Dystonia Coalition's pages for clinicians); "
             "exercise-associated cramp and advice to bring a video stay off the list until a published source supports "
             "them. The access ledger names background sources the site quotes outside the records."],
 }

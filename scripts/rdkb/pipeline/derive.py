@@ -100,7 +100,11 @@ CHANGES = {
             "New checks: HPO codes that disagree with the record they code, and a report outside the review "
             "without an include entry in the literature screening; the bibliography check no longer warns about sources kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
-            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF.",
+            "Set-up: building the site installs only what the build needs, from its own hashed lock (on this project's "
+            "machine a fresh copy builds in under a minute, with under 200 MB of packages); the tests, lint and tools come "
+            "from a second hashed lock installed on top; the printed pages are printed by Chromium without a browser "
+            "automation package, to the same bytes as before."],
 }
 
 

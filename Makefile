@@ -68,7 +68,7 @@ serve: $(STAMP)
 	$(PY) -m rdkb serve
 
 bench: $(STAMP)
-	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000)
+	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000) --once "$(if $(filter undefined,$(origin ONCE)),30000,$(ONCE))"
 
 new-case: $(PTH_STAMP)
 	@test -n "$(PAPER)" || { echo "usage: make new-case PAPER=<bibkey> [ID=<case-id>]" >&2; exit 2; }

@@ -9,6 +9,7 @@ their own files (excerpts, hand-written pages, the bibliography) use it; it impo
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,10 @@ _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?\Z")
 # Text the line reader leaves to libyaml: a character YAML does not allow in a stream or reads as a line break (NEL,
 # LS, PS), a byte-order mark, or anything outside the printable set.
 _NOT_PLAIN_TEXT = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# The same, and also '&', '*' and '!' (anchors, aliases, tags: _SUSPICIOUS), in one scan: the printable ASCII range
+# without \x21 '!', \x26 '&' and \x2a '*'. read_block_mapping(checked=True) trusts a caller that scanned with it.
+_SUSPICIOUS_OR_ODD = re.compile("[^\n\x20\x22-\x25\x27-\x29\x2b-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                                "\U00010000-\U0010ffff]")
 _FLOW_ITEM = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_-]*): +)?(?:"([^"\\]*)"|'((?:[^']|'')*)'"""
                         r"""|([^\s\-?:,\[\]{}#&*!|>'"%@`][^,\[\]{}#:"']*?))\s*(,|\Z)""")
 _PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@` ")
@@ -381,8 +386,9 @@ def _tokens(text: str) -> list[_Token]:
         tokens = memo.get(line)
         if tokens is None:
             tokens = _line_tokens(line)
-            if len(memo) < 20_000:  # the lines many records share are met early; a bounded memo holds them
-                memo[line] = tokens
+            if len(memo) >= 50_000:  # bounded (some 15 MB): lines that records share come back after a clear
+                memo.clear()
+            memo[line] = tokens
         if tokens:
             if len(tokens) == 1:
                 out.append(tokens[0])
@@ -453,13 +459,13 @@ def _map(toks: list[_Token], i: int, col: int, depth: int) -> tuple[dict[str, An
     return out, i
 
 
-def read_block_mapping(text: str) -> dict[str, Any]:
+def read_block_mapping(text: str, checked: bool = False) -> dict[str, Any]:
     """The common shape of a record, read line by line without libyaml: a block mapping of block mappings and
     sequences whose scalars fit on their line (plain, or quoted without escapes) and one-line flow collections of
     scalars. Plain scalars are typed by PyYAML's own resolver, so the data equals PyYAML's for every document read
     here; anything else (multi-line or block scalars, escapes, comments after a value, unusual keys or indentation,
     any character outside the plain printable set) raises _Fallback, and libyaml reads the file."""
-    if _NOT_PLAIN_TEXT.search(text):
+    if not checked and _NOT_PLAIN_TEXT.search(text):
         raise _Fallback
     toks = _tokens(text)
     if not toks or toks[0][0] != 0 or toks[0][1] is None:
@@ -483,11 +489,12 @@ def read_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, l
     if len(raw) <= MAX_RECORD_BYTES:
         try:
             text, warnings = _decode(raw)
-            if not warnings and not _SUSPICIOUS.search(text) and "---" not in text and "? " not in text:
+            if not warnings and "---" not in text and "? " not in text and not _SUSPICIOUS_OR_ODD.search(text):
                 try:
-                    return read_block_mapping(text), None, [], True
+                    return read_block_mapping(text, checked=True), None, [], True
                 except _Fallback:
                     pass
+            if not warnings and not _SUSPICIOUS.search(text) and "---" not in text and "? " not in text:
                 node = yaml.compose(text, Loader=_FastComposer)  # type: ignore[arg-type]
                 if node is not None and node.tag == _MAP:
                     return _fast_convert(node, 1), None, [], False
@@ -534,6 +541,9 @@ def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], lis
 
 def rel_path(path: Path, root: Path) -> str:
     """path relative to the root, without following links (a message never shows a machine path)."""
+    p, r = os.fspath(path), os.fspath(root)
+    if os.sep == "/" and p.startswith("/") and r.startswith("/") and p.startswith(r.rstrip("/") + "/"):
+        return p[len(r.rstrip("/")) + 1:]  # both absolute and normalised (Path objects): the same as relative_to, faster
     try:
         return path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:

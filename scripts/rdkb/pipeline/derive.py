@@ -100,7 +100,10 @@ CHANGES = {
             "New checks: HPO codes that disagree with the record they code, and a report outside the review "
             "without an include entry in the literature screening; the bibliography check no longer warns about sources kept "
             "(screened background reports, the review's reference list); a screened report may carry its own search date "
-            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF."],
+            "(reports.json: searched); the check's cache keys cover the whole package, the vendored HPO subset included; check results as JSON or SARIF.",
+            "Speed at scale: a full check of 10,000 records takes about half the time and half the memory it did. Records "
+            "of the usual shape are read line by line, every value typed exactly as before (anything unusual is read as "
+            "before), and the schema check of a fact runs only the branch its status names."],
 }
 
 

@@ -95,9 +95,10 @@ lint: $(PTH_STAMP) $(TEST_STAMP)
 serve: $(STAMP)
 	$(PY) -m rdkb serve
 
-# The scale rows, then the set-up row: the first `make site` on a fresh clone of the last commit (seconds, .venv MB).
+# The scale rows (CASES; ONCE: sizes measured once, in full), then the set-up row: the first `make site` on a fresh
+# clone of the last commit (seconds, .venv MB).
 bench: $(PTH_STAMP)
-	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000)
+	$(PY) -m rdkb bench --cases $(or $(CASES),100,1000,10000) --once "$(if $(filter undefined,$(origin ONCE)),30000,$(ONCE))"
 	$(PY) -m rdkb bench --setup
 
 new-case: $(PTH_STAMP)

@@ -136,3 +136,18 @@ def test_synthetic_bibliography_stays_under_its_limit_at_any_size(tmp_path):
     small = (layout.bib / "references.bib").stat().st_size
     per_entry = (small - (Path(__file__).resolve().parent.parent / "bib" / "references.bib").stat().st_size) / 10
     assert per_entry * bench.MAX_SYNTHETIC_PAPERS + small < 1024 * 1024
+
+
+def test_synthetic_reports_fit_the_literature_files_under_the_record_size_limit(tmp_path):
+    """At 10,000 cases the synthetic reports' screening and access-ledger entries once went over the record size limit
+    (E007, so the bench's strict build failed): the reports are capped by the room left in each file, cases per report
+    grow. Each entry is at most the size the cap assumes."""
+    from rdkb.tools import bench
+    from rdkb.yamlio import MAX_RECORD_BYTES
+
+    root = Path(__file__).resolve().parent.parent
+    layout = make_kb(tmp_path / "kb", 40)  # 4 cases a report: 10 reports
+    for name, size in (("candidates.yaml", bench._CANDIDATE_BYTES), ("access.yaml", bench._LEDGER_BYTES)):
+        grown = (layout.root / "literature" / name).stat().st_size - (root / "literature" / name).stat().st_size
+        assert 0 < grown <= 10 * size
+        assert (layout.root / "literature" / name).stat().st_size < MAX_RECORD_BYTES

@@ -23,7 +23,7 @@ from rdkb.pipeline import load as load_mod
 from rdkb.pipeline import memo as check_memo
 from rdkb.pipeline.load import load
 from rdkb.pipeline.validate import validate
-from rdkb.yamlio import parse_record, parse_yaml_bytes
+from rdkb.yamlio import _Fallback, parse_record, parse_yaml_bytes, read_block_mapping, read_record
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
@@ -53,6 +53,158 @@ def test_fast_parse_equals_the_full_parse_on_any_bytes(raw):
     fast, _, fast_issues = parse_record(raw, "x.yaml")
     slow, _, slow_issues = parse_yaml_bytes(raw, "x.yaml")
     assert (fast, [(i.rule, i.line) for i in fast_issues]) == (slow, [(i.rule, i.line) for i in slow_issues])
+
+
+def typed(value: object) -> object:
+    """A value with the type of every scalar spelled out: 1, 1.0 and True compare unequal, as they must here."""
+    if isinstance(value, dict):
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def same_as_libyaml(raw: bytes) -> tuple[object, bool]:
+    """read_record against the full libyaml parse: the same data with the same types and the same issues. Returns the
+    data and whether the line reader took the file."""
+    data, _, issues, by_line = read_record(raw, "x.yaml")
+    slow, _, slow_issues = parse_yaml_bytes(raw, "x.yaml")
+    assert (typed(data), issues) == (typed(slow), slow_issues)
+    if by_line:
+        assert issues == [] and isinstance(data, dict)
+        safe = yaml.safe_load(raw)  # and PyYAML's own safe_load, but for the loader's documented rules (dates and
+        if not _has_date_or_non_finite(safe) and _text_keys(safe):  # non-finite numbers stay text; keys are text)
+            assert typed(data) == typed(safe)
+    return data, by_line
+
+
+def _has_date_or_non_finite(value: object) -> bool:
+    import datetime
+    import math
+
+    if isinstance(value, dict):
+        return any(_has_date_or_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_date_or_non_finite(v) for v in value)
+    return isinstance(value, (datetime.date, datetime.datetime)) or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _text_keys(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _text_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_text_keys(v) for v in value)
+    return True
+
+
+# Documents written line by line from the pieces records are made of, and the characters YAML treats specially, so
+# the line reader meets what it must refuse as often as what it takes.
+_piece = st.sampled_from(["a", "b", "x1", "in_review", "ref", "yes", "no", "null", "~", "1", "012", "0o7", "1e3", "1.5",
+                          ".inf", "-1", "+1", "0x1A", "1_000", "2020-01-02", "true", "Off", "=", "<<", "a b", "a  b",
+                          "a: b", "a:b", "a #c", "a#c", "#c", "- x", "-x", "? x", "'q'", "'it''s'", "'a", '"d"', '"e\\"f"',
+                          '"g', '"h\\\\"', "[a, b]", "[a, ]", "[]", "{}", "{a: 1}", "{a: 1, a: 2}", "{ref: r, locator: \"p. 4, t\"}",
+                          "[\"leg\", 'thigh']", "[a, [b]]", "{a: [b]}", "|", ">-", "&x", "*x", "!t", "%", "@", "`", "\\",
+                          "\u00e9", "\u2028", "\x85", "\ufeff", " ", "", ":", "-", "a:", "é: 1"])
+_scalar_text = st.lists(_piece, min_size=1, max_size=3).map("".join)
+_line = st.one_of(
+    st.tuples(st.integers(0, 6), st.sampled_from(["a", "b", "c", "status", "value", "yes", "1", "a b", "a-b", "é"]),
+              st.one_of(st.just(""), _scalar_text.map(lambda t: " " + t), _scalar_text.map(lambda t: "   " + t + "  "))
+              ).map(lambda t: " " * t[0] + t[1] + ":" + t[2]),
+    st.tuples(st.integers(0, 6), _scalar_text).map(lambda t: " " * t[0] + "- " + t[1]),
+    st.tuples(st.integers(0, 6), st.sampled_from(["k", "status"]), _scalar_text).map(lambda t: " " * t[0] + "- " + t[1] + ": " + t[2]),
+    st.tuples(st.integers(0, 6), _scalar_text).map(lambda t: " " * t[0] + t[1]),
+    st.sampled_from(["", "# comment", "  # indented comment", "   ", "...", "-", "- - x", "---"]),
+)
+
+
+_valid_scalar = st.sampled_from(["a", "x1", "yes", "No", "null", "~", "012", "0o7", "1e3", "1.5", ".inf", "-1", "+1", "0x1A",
+                                  "1_000", "2020-01-02", "true", "=", "a b", "a#c", "'q'", "'it''s'", '"d"', "[a, b]", "[]",
+                                  "{}", "{ref: r, locator: \"p. 4, t\"}", "[\"leg\", 'thigh']", "\u00e9t\u00e9", "http://x.org/a"])
+_tree = st.recursive(st.one_of(_valid_scalar, _valid_scalar, _scalar_text), lambda kids: st.one_of(
+    st.lists(kids, min_size=1, max_size=3),
+    st.lists(st.tuples(st.sampled_from(["a", "b", "status", "value", "yes", "k-1", "_x"]), kids), min_size=1, max_size=3)),
+    max_leaves=12)
+
+
+def _emit(node: object, col: int, step: int, indentless: bool, out: list[str], prefix: str = "") -> None:
+    """Block YAML text of a tree whose leaves are raw scalar spellings (written as they are, unquoted)."""
+    pad = " " * col
+    if isinstance(node, str):
+        out.append(pad + prefix + node)
+    elif node and isinstance(node[0], tuple):  # a mapping: [(key, value), ...]
+        for n, (key, value) in enumerate(node):  # type: ignore[misc]
+            lead = (pad + prefix) if n == 0 else " " * (col + len(prefix))
+            if isinstance(value, str):
+                out.append(f"{lead}{key}: {value}")
+            else:
+                out.append(f"{lead}{key}:")
+                deeper = col + len(prefix) + (0 if indentless and value and not isinstance(value[0], tuple) else step)
+                _emit(value, deeper, step, indentless, out)
+    else:
+        for value in node:  # type: ignore[union-attr]
+            if isinstance(value, str):
+                out.append(f"{pad}- {value}")
+            else:
+                _emit(value, col, step, indentless, out, prefix="- ")
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "paper", "in_review", "facts"]), _tree), min_size=1, max_size=4),
+       st.integers(1, 4), st.booleans())
+def test_line_reader_equals_libyaml_on_generated_block_documents(items, step, indentless):
+    out: list[str] = []
+    _emit(items, 0, step, indentless, out)
+    same_as_libyaml(("\n".join(out) + "\n").encode("utf-8"))
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(_line, min_size=1, max_size=12))
+def test_line_reader_equals_libyaml_on_line_by_line_documents(lines):
+    same_as_libyaml(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(keys, documents, min_size=1, max_size=5), st.sampled_from([False, None]), st.integers(1, 4))
+def test_line_reader_equals_libyaml_on_dumped_documents(doc, flow, indent):
+    same_as_libyaml(yaml.safe_dump(doc, default_flow_style=flow, allow_unicode=True, indent=indent + 1).encode("utf-8"))
+
+
+LINE_READER_CASES = [  # (document, what the line reader does: "takes" or "refuses")
+    ("a: 1\nb: x\n", "takes"), ("a: yes\nb: ~\nc: 012\nd: 1e3\ne: 1_000\nf: 0x1A\ng: 2020-01-02\nh: .inf\n", "takes"),
+    ("a:\n- x\n- y\nb: 2\n", "takes"), ("a:\n  - k: 1\n    j: [x, 'y', \"z\"]\n  - k: 2\n", "takes"),
+    ("a: {ref: r, locator: \"p. 4, t\"}\n", "takes"), ("a: 'it''s'\n", "takes"), ("a:   spaced   \n", "takes"),
+    ("a: -1\nb: x # not a comment?\n", "refuses"), ("a: x\n  continued\n", "refuses"), ("a:\n  x\n", "takes"),
+    ("a: x\n\n  more\n", "refuses"), ("a: \"e\\tf\"\n", "refuses"), ("a: |\n  block\n", "refuses"),
+    ("a: [x, ]\n", "refuses"), ("a: {b: 1, b: 2}\n", "refuses"), ("a: 1\na: 2\n", "refuses"), ("- x\n", "refuses"),
+    ("a: x\u2028y\n", "refuses"), ("a: x\x85y\n", "refuses"), ("a: b: c\n", "refuses"), ("a:\n- - x\n", "takes"),
+    ("a: [x, [y]]\n", "refuses"), ("a: 'x\n", "refuses"), ("a: \"x\n", "refuses"), ("  a: 1\n", "refuses"),
+    ("a:\n  b: 1\n c: 2\n", "refuses"), ("a:\n  - x\n  b: 1\n", "refuses"), ("a: - x\n", "refuses"),
+    ("yes: 1\nnull: 2\n", "takes"), ("1: 3\n", "refuses"), ("a: x\n...\n", "refuses"), ("a:\n-\n", "refuses"), ("a: 1 \nb: 2\t\n", "refuses"),
+]
+
+
+def test_line_reader_on_hand_written_edge_cases():
+    for text, expected in LINE_READER_CASES:
+        _, by_line = same_as_libyaml(text.encode("utf-8"))
+        assert by_line == (expected == "takes"), text
+        if expected == "refuses":
+            try:
+                read_block_mapping(text)
+            except _Fallback:
+                pass
+            else:
+                raise AssertionError(f"the line reader took {text!r}")
+
+
+def test_line_reader_equals_libyaml_on_every_real_record_and_fixture():
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(p for p in root.glob("*/**/*.yaml") if not any(part.startswith(".") or part in ("node_modules", "build", "site")
+                                                                 for part in p.relative_to(root).parts))
+    taken = 0
+    for p in files:
+        _, by_line = same_as_libyaml(p.read_bytes())
+        taken += by_line
+    assert len(files) > 100 and taken > 20  # the real cases among them
 
 
 def test_every_invalid_loader_fixture_gives_the_same_issue_on_the_fast_path():
@@ -121,8 +273,8 @@ def test_load_and_validate_run_without_the_cyclic_garbage_collector_and_restore_
     from rdkb.pipeline import validate as validate_mod
 
     seen: list[bool] = []
-    parse, schema = load_mod.parse_record, validate_mod.schema_issues
-    monkeypatch.setattr(load_mod, "parse_record", lambda raw, rel: seen.append(gc.isenabled()) or parse(raw, rel))
+    parse, schema = load_mod.read_record, validate_mod.schema_issues
+    monkeypatch.setattr(load_mod, "read_record", lambda raw, rel: seen.append(gc.isenabled()) or parse(raw, rel))
     monkeypatch.setattr(validate_mod, "schema_issues", lambda rec: seen.append(gc.isenabled()) or schema(rec))
     assert gc.isenabled()
     validate(load(kb, use_cache=False))

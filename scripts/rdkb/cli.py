@@ -97,7 +97,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return setup_cost.run(REPO.root, out_dir=REPO.root / "bench")
     from rdkb.tools.bench import run_bench
 
-    return run_bench([int(n) for n in args.cases.split(",")], out_dir=REPO.root / "bench")
+    return run_bench([int(n) for n in args.cases.split(",")], out_dir=REPO.root / "bench",
+                     once=tuple(int(n) for n in args.once.split(",") if n.strip()))
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     be = sub.add_parser("bench", help="benchmark the build on synthetic cases")
     be.add_argument("--cases", default="100,1000,10000", help="comma-separated case counts")
     be.add_argument("--setup", action="store_true", help="only the first `make site` on a fresh clone: seconds, .venv MB")
+    be.add_argument("--once", default="30000", help="comma-separated case counts measured once, in full (MkDocs "
+                    "included); empty for none")
     be.set_defaults(func=cmd_bench)
     sub.add_parser("rules", help="print the rule table (id, meaning, fixture) as Markdown").set_defaults(func=cmd_rules)
     try:

@@ -9,6 +9,7 @@ their own files (excerpts, hand-written pages, the bibliography) use it; it impo
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -258,20 +259,248 @@ def _fast_convert(node: yaml.Node, depth: int) -> Any:
         return value
 
 
+_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?\Z")
+# Text the line reader leaves to libyaml: a character YAML does not allow in a stream or reads as a line break (NEL,
+# LS, PS), a byte-order mark, or anything outside the printable set.
+_NOT_PLAIN_TEXT = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# The same, and also '&', '*' and '!' (anchors, aliases, tags: _SUSPICIOUS), in one scan: the printable ASCII range
+# without \x21 '!', \x26 '&' and \x2a '*'. read_block_mapping(checked=True) trusts a caller that scanned with it.
+_SUSPICIOUS_OR_ODD = re.compile("[^\n\x20\x22-\x25\x27-\x29\x2b-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                                "\U00010000-\U0010ffff]")
+_FLOW_ITEM = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_-]*): +)?(?:"([^"\\]*)"|'((?:[^']|'')*)'"""
+                        r"""|([^\s\-?:,\[\]{}#&*!|>'"%@`][^,\[\]{}#:"']*?))\s*(,|\Z)""")
+_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@` ")
+_DIGITS = frozenset("0123456789")
+_RESOLVER = _MemoResolver()
+
+
+def _plain(text: str) -> Any:
+    """A plain scalar typed as PyYAML types it: its own resolver (memoised), then the same conversion as the slow path."""
+    tag = _PLAIN_TAGS.get(text)
+    if tag is None:
+        tag = _RESOLVER.resolve(_ScalarNode, text, (True, False))
+    if tag == _STR:
+        return text
+    if tag not in _ALLOWED_TAGS:  # `=` (value) and `<<` (merge): the full parse says what it makes of them
+        raise _Fallback
+    key = (tag, text)
+    try:
+        return _SCALARS[key]
+    except KeyError:
+        value = _SCALARS[key] = _scalar(yaml.ScalarNode(tag, text))
+        if len(_SCALARS) > 100_000:
+            _SCALARS.clear()
+        return value
+
+
+def _flow(inner: str, mapping: bool) -> Any:
+    """The inside of a one-line flow sequence or mapping of scalars: `[a, "b"]`, `{ref: x, locator: "p. 4"}`."""
+    out: Any = {} if mapping else []
+    if not inner.strip(" "):
+        return out
+    pos, end = 0, len(inner)
+    while True:
+        m = _FLOW_ITEM.match(inner, pos)
+        if m is None:
+            raise _Fallback
+        key, dq, sq, plain, sep = m.groups()
+        if mapping != (key is not None):
+            raise _Fallback
+        value = dq if dq is not None else sq.replace("''", "'") if sq is not None else _plain(plain)
+        if mapping:
+            if key in out:
+                raise _Fallback
+            out[key] = value
+        else:
+            out.append(value)
+        pos = m.end()
+        if not sep:
+            return out
+        if pos >= end or not inner[pos:].strip(" "):  # a trailing comma
+            raise _Fallback
+
+
+def _value(v: str) -> Any:
+    """A scalar written on its key's (or its dash's) line, trailing spaces removed."""
+    c = v[0]
+    if c == '"':
+        body = v[1:-1]
+        if len(v) < 2 or v[-1] != '"' or '"' in body or "\\" in body:
+            raise _Fallback
+        return body
+    if c == "'":
+        body = v[1:-1]
+        if len(v) < 2 or v[-1] != "'" or "'" in body.replace("''", ""):
+            raise _Fallback
+        return body.replace("''", "'")
+    if (c in _PLAIN_START and not (c == "-" and v[1:2] in _DIGITS and len(v) > 1)) or ": " in v or " #" in v or v[-1] == ":":
+        raise _Fallback
+    return _plain(v)
+
+
+# A line of a block mapping, as the reader needs it: (column, key, value, how). how: _SCALAR (value is the typed scalar),
+# _NESTED (nothing after the colon), _FLOW (value is (dict or list, its items): a new collection is made at every
+# use, so no two records share one), _ENTRY (a sequence entry's `- `; key and value None), _BARE (a scalar alone on its line).
+_SCALAR, _NESTED, _FLOW, _ENTRY, _BARE = range(5)
+_Token = tuple[int, Any, Any, int]
+_LINE_TOKENS: dict[str, tuple[_Token, ...]] = {}
+
+
+def _line_tokens(line: str) -> tuple[_Token, ...]:
+    s = line.lstrip(" ")
+    if not s or s[0] == "#":
+        return ()
+    col = len(line) - len(s)
+    s = s.rstrip(" ")
+    out: list[_Token] = []
+    while s[:2] == "- ":
+        out.append((col, None, None, _ENTRY))
+        rest = s[2:]
+        s = rest.lstrip(" ")
+        col += 2 + len(rest) - len(s)
+    if s == "-" or s[0] == "#":
+        raise _Fallback
+    m = _KEY_LINE.match(s)
+    if m is None:
+        v, how = s, _BARE
+    else:
+        s = m.group(2)
+        if not s:
+            out.append((col, m.group(1), None, _NESTED))
+            return tuple(out)
+        v, how = s, _SCALAR
+    if v[0] == "[" or v[0] == "{":
+        if v[-1] != ("]" if v[0] == "[" else "}"):
+            raise _Fallback
+        flow = _flow(v[1:-1], v[0] == "{")
+        out.append((col, m.group(1) if m else None, (dict, tuple(flow.items())) if v[0] == "{" else (list, tuple(flow)), _FLOW))
+    else:
+        out.append((col, m.group(1) if m else None, _value(v), how))
+    return tuple(out)
+
+
+def _tokens(text: str) -> list[_Token]:
+    out: list[_Token] = []
+    memo = _LINE_TOKENS
+    for line in text.split("\n"):
+        tokens = memo.get(line)
+        if tokens is None:
+            tokens = _line_tokens(line)
+            if len(memo) >= 50_000:  # bounded (some 15 MB): lines that records share come back after a clear
+                memo.clear()
+            memo[line] = tokens
+        if tokens:
+            if len(tokens) == 1:
+                out.append(tokens[0])
+            else:
+                out.extend(tokens)
+    return out
+
+
+def _seq(toks: list[_Token], i: int, col: int, depth: int) -> tuple[list[Any], int]:
+    if depth >= MAX_DEPTH:  # (one level kept for a flow collection inside)
+        raise _Fallback
+    out: list[Any] = []
+    n = len(toks)
+    while i < n:
+        c, _, _, how = toks[i]
+        if c < col or (c == col and how != _ENTRY):
+            break
+        if c > col or i + 1 == n or toks[i + 1][0] <= col:  # deeper than the entries, or an entry with no value
+            raise _Fallback
+        i += 1
+        tok = toks[i]
+        how = tok[3]
+        value: Any
+        if how == _ENTRY:
+            value, i = _seq(toks, i, tok[0], depth + 1)
+        elif how == _BARE:
+            value, i = tok[2], i + 1
+        elif how == _FLOW and tok[1] is None:
+            value, i = tok[2][0](tok[2][1]), i + 1
+        else:
+            value, i = _map(toks, i, tok[0], depth + 1)
+        out.append(value)
+    return out, i
+
+
+def _map(toks: list[_Token], i: int, col: int, depth: int) -> tuple[dict[str, Any], int]:
+    if depth >= MAX_DEPTH:  # (one level kept for a flow collection inside)
+        raise _Fallback
+    out: dict[str, Any] = {}
+    n = len(toks)
+    while i < n:
+        c, key, value, how = toks[i]
+        if c != col:
+            if c < col:
+                break
+            raise _Fallback
+        if key is None or key in out:  # a sequence entry or a bare scalar among the keys, or a duplicate key
+            raise _Fallback
+        i += 1
+        if how == _SCALAR:
+            out[key] = value
+        elif how == _FLOW:
+            out[key] = value[0](value[1])
+        elif i < n and toks[i][0] > col:
+            tok = toks[i]
+            if tok[3] == _ENTRY:
+                out[key], i = _seq(toks, i, tok[0], depth + 1)
+            elif tok[3] == _BARE:
+                out[key], i = tok[2], i + 1
+            elif tok[3] == _FLOW and tok[1] is None:
+                out[key], i = tok[2][0](tok[2][1]), i + 1
+            else:
+                out[key], i = _map(toks, i, tok[0], depth + 1)
+        elif i < n and toks[i][0] == col and toks[i][3] == _ENTRY:
+            out[key], i = _seq(toks, i, col, depth + 1)
+        else:
+            out[key] = None
+    return out, i
+
+
+def read_block_mapping(text: str, checked: bool = False) -> dict[str, Any]:
+    """The common shape of a record, read line by line without libyaml: a block mapping of block mappings and
+    sequences whose scalars fit on their line (plain, or quoted without escapes) and one-line flow collections of
+    scalars. Plain scalars are typed by PyYAML's own resolver, so the data equals PyYAML's for every document read
+    here; anything else (multi-line or block scalars, escapes, comments after a value, unusual keys or indentation,
+    any character outside the plain printable set) raises _Fallback, and libyaml reads the file."""
+    if not checked and _NOT_PLAIN_TEXT.search(text):
+        raise _Fallback
+    toks = _tokens(text)
+    if not toks or toks[0][0] != 0 or toks[0][1] is None:
+        raise _Fallback
+    data, i = _map(toks, 0, 0, 1)
+    if i != len(toks):
+        raise _Fallback
+    return data
+
+
 def parse_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue]]:
-    """Parse untrusted bytes, fast: without a line map (None) when the file is clean. A file the fast path cannot
+    """Parse untrusted bytes, fast: without a line map (None) when the file is clean. A file the fast paths cannot
     accept as is (anchors, tags, duplicate keys, syntax errors, ...) goes through parse_yaml_bytes, which reports it
     with its line; records that parse cleanly get their line map later, only if a message needs one (Record.line)."""
+    data, lines, issues, _ = read_record(raw, rel)
+    return data, lines, issues
+
+
+def read_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue], bool]:
+    """parse_record, and whether the line reader took the file (then reading it again costs less than caching it)."""
     if len(raw) <= MAX_RECORD_BYTES:
         try:
             text, warnings = _decode(raw)
+            if not warnings and "---" not in text and "? " not in text and not _SUSPICIOUS_OR_ODD.search(text):
+                try:
+                    return read_block_mapping(text, checked=True), None, [], True
+                except _Fallback:
+                    pass
             if not warnings and not _SUSPICIOUS.search(text) and "---" not in text and "? " not in text:
                 node = yaml.compose(text, Loader=_FastComposer)  # type: ignore[arg-type]
                 if node is not None and node.tag == _MAP:
-                    return _fast_convert(node, 1), None, []
+                    return _fast_convert(node, 1), None, [], False
         except (_Reject, _Fallback, yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError):
             pass
-    return parse_yaml_bytes(raw, rel)
+    return (*parse_yaml_bytes(raw, rel), False)
 
 
 def line_map(raw: bytes) -> dict[DocPath, int]:
@@ -312,6 +541,9 @@ def parse_yaml_bytes(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int], lis
 
 def rel_path(path: Path, root: Path) -> str:
     """path relative to the root, without following links (a message never shows a machine path)."""
+    p, r = os.fspath(path), os.fspath(root)
+    if os.sep == "/" and p.startswith("/") and r.startswith("/") and p.startswith(r.rstrip("/") + "/"):
+        return p[len(r.rstrip("/")) + 1:]  # both absolute and normalised (Path objects): the same as relative_to, faster
     try:
         return path.absolute().relative_to(root.absolute()).as_posix()
     except ValueError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -428,10 +428,15 @@ def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
     return False, close[0] if close else ""
 
 
-def transcribed(ds: Dataset) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
-    """(record, path, work) of every fact marked `transcribed: true`, with the work it is from (`via`, else `ref`)."""
+def transcribed(ds: Dataset, works: Iterable[str] | None = None) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
+    """(record, path, work) of every fact marked `transcribed: true`, with the work it is from (`via`, else `ref`).
+    Given `works`, a record whose bytes name none of them (and hold no escape that could spell one) is not walked: its
+    facts can be from no such work."""
+    names = None if works is None else [w.encode("utf-8") for w in works]
     for rec in ds.all_records():
         if rec.kind == KIND.name or (rec.raw and b"transcribed" not in rec.raw and b"\\" not in rec.raw):
+            continue
+        if names is not None and rec.raw and b"\\" not in rec.raw and not any(n in rec.raw for n in names):
             continue
         stack: list[tuple[Any, tuple[Any, ...], str]] = [(rec.data, (), "")]
         while stack:
@@ -448,8 +453,9 @@ def transcribed(ds: Dataset) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
 def check(ds: Dataset) -> list[Issue]:
     excerpts, prints = store(ds)
     issues: list[Issue] = []
-    for rec, path, work in transcribed(ds):  # the whole text is stored: the fact can be, and must be, quoted
-        if work in prints or (work in excerpts and excerpts[work].access_level in ("full-text", "full_text")):
+    whole = set(prints) | {w for w, ex in excerpts.items() if ex.access_level in ("full-text", "full_text")}
+    for rec, path, work in transcribed(ds, whole):  # the whole text is stored: the fact can be, and must be, quoted
+        if work in whole:
             issues.append(E606.at(rec.rel, rec.line(path), f"{fmt_path(path[:-1])}: transcribed, but the whole text of {work} "
                                   f"is in {FOLDER}/"))
     keys = set(ds.references)

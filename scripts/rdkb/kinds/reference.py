@@ -181,20 +181,27 @@ def cited_key_set(data: Any) -> set[str]:
     """Every bib key a record cites, without paths (fast path; paths are computed only for unknown keys)."""
     out: set[str] = set()
     stack = [data]
+    push, pop = stack.append, stack.pop
     while stack:
-        x = stack.pop()
+        x = pop()
         if isinstance(x, dict):
             for k, v in x.items():
                 if isinstance(v, str):
-                    if k in ("ref", "paper", "via"):
+                    if k in _CITING:
                         out.add(v)
-                elif k == "citations" and isinstance(v, list):
-                    out.update(c for c in v if isinstance(c, str))
-                else:
-                    stack.append(v)
+                elif isinstance(v, list):
+                    if k == "citations":
+                        out.update(c for c in v if isinstance(c, str))
+                    else:
+                        push(v)
+                elif isinstance(v, dict):
+                    push(v)
         elif isinstance(x, list):
-            stack.extend(x)
+            stack.extend(v for v in x if isinstance(v, (dict, list)))
     return out
+
+
+_CITING = frozenset(("ref", "paper", "via"))
 
 
 def cited_keys(record: Record) -> Iterator[tuple[tuple[Any, ...], str]]:

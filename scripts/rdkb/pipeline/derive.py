@@ -126,7 +126,10 @@ CHANGES = {
             "Set-up: building the site installs only what the build needs, from its own hashed lock (on this project's "
             "machine a fresh copy builds in under a minute, with under 200 MB of packages); the tests, lint and tools come "
             "from a second hashed lock installed on top; the printed pages are printed by Chromium without a browser "
-            "automation package, to the same bytes as before."],
+            "automation package, to the same bytes as before.",
+            "Speed at scale: a full check of 10,000 records takes about half the time and half the memory it did. Records "
+            "of the usual shape are read line by line, every value typed exactly as before (anything unusual is read as "
+            "before), and the schema check of a fact runs only the branch its status names."],
 }
 
 

@@ -19,7 +19,7 @@ from rdkb import parallel
 from rdkb.model import Dataset, DocPath, Issue, Record
 from rdkb.paths import Layout
 from rdkb.pipeline.memo import cache_version, sign_cache
-from rdkb.yamlio import E007, E008, E014, E015, MAX_ID_LENGTH, SAFE_ID, line_map, parse_record, rel_path, safe_name
+from rdkb.yamlio import E007, E008, E014, E015, MAX_ID_LENGTH, SAFE_ID, line_map, read_record, rel_path, safe_name
 
 # Names that lived here before rdkb.yamlio, kept importable for code not yet moved over (a kind must import them from
 # rdkb.yamlio: tests/test_layers.py refuses a kind that imports a stage).
@@ -44,16 +44,16 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
     hit = cache.get("parse:" + digest) if cache is not None else None
     if hit is None and parsed is not None:
         hit = parsed.get(digest)
-        if hit is not None and cache is not None:
-            cache["parse:" + digest] = hit
+        if hit is not None and cache is not None and not hit[2]:
+            cache["parse:" + digest] = hit[:2]
             cache["dirty"] = True
     lines: dict[DocPath, int] | None = None
     if hit is not None:
-        data, raw_issues = hit
+        data, raw_issues = hit[0], hit[1]
         issues = [Issue(rel, *i) for i in raw_issues]
     else:
-        data, lines, issues = parse_record(raw, rel)
-        if cache is not None:
+        data, lines, issues, by_line = read_record(raw, rel)
+        if cache is not None and not by_line:  # the line reader reads a file faster than the cache would
             cache["parse:" + digest] = [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
             cache["dirty"] = True
     if data is None:
@@ -64,13 +64,13 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
 
 def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
     rel, raw = item
-    data, _, issues = parse_record(raw, rel)
-    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues]]
+    data, _, issues, by_line = read_record(raw, rel)
+    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line]
 
 
 def parse_ahead(paths: list[Path], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
-    content hash -> (data, issues), the shape of the cache's entries."""
+    content hash -> (data, issues, read by the line reader): the cache's entries, and whether one is worth keeping."""
     if len(paths) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
     todo: list[tuple[str, bytes]] = []

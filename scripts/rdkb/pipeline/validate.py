@@ -134,8 +134,20 @@ def _exclusive_one_of_to_any_of(schema: Any, base: str, docs: dict[str, dict[str
     for key in sorted(keys):
         sets = [vals[key] for _, _, vals in held]
         if all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:]):
-            schema["anyOf"] = schema.pop("oneOf")
+            schema.pop("oneOf")
+            schema.update(_branch_on(key, list(zip(sets, branches, strict=True))))
             return
+
+
+def _branch_on(key: str, branches: list[tuple[frozenset[str], Any]]) -> dict[str, Any]:
+    """Exclusive branches as an if/then/else chain on the key that tells them apart: only the branch whose value the
+    instance has is run (one failed `if` per branch before it, instead of a failed branch). Equivalent to oneOf here:
+    every branch requires the key with its own strings, so an instance whose value is in none, or that is not an
+    object, or lacks the key, fails the last branch as it failed them all."""
+    (values, branch), rest = branches[0], branches[1:]
+    if not rest:
+        return dict(branch) if isinstance(branch, dict) else {"allOf": [branch]}
+    return {"if": {"properties": {key: {"enum": sorted(values)}}}, "then": branch, "else": _branch_on(key, rest)}
 
 
 @cache

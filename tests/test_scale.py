@@ -94,7 +94,7 @@ def test_benchmark_runs_at_small_n_and_reports_every_measure():
     names = [t[0] for t in targets(rows, {"search_index_gzip_mb": 0.1, "first_load_gzip_kb": 200})]
     for expected in ("make check at 10,000 < 3 s (cold cache)", "make check at 10,000 < 1 s (warm cache)",
                      "render linear: time per case at 10,000 <= 1.25 x at 1,000", "search index at 10,000 <= 2 MB gzip",
-                     "edit to visible under make serve at 10,000 <= 2 s", "peak memory < 1 GB at 10,000",
+                     "edit to visible under make serve at 10,000 <= 2 s", "peak memory < 1 GiB (1,024 MiB) at 10,000",
                      "search index at real size <= 150 KB gzip", "home page first load at real size <= 250 KB gzip"):
         assert expected in names, expected
     assert all(isinstance(t[1], bool) for t in targets(rows))

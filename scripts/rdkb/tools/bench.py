@@ -415,7 +415,7 @@ def targets(rows: list[dict], real: dict | None = None) -> list[tuple[str, bool 
     add("edit to visible under make serve at 10,000 <= 2 s", big, "edit_to_visible_s", lambda v: 0 <= v <= 2, "{:.1f} s")
     if big:
         peak = max(big.get("peak_rss_ours_mb", 0), big.get("peak_rss_mkdocs_mb", 0), big.get("check_peak_mb", 0))
-        out.append(("peak memory < 1 GB at 10,000", peak < 1024, f"{peak:.0f} MB"))
+        out.append(("peak memory < 1 GiB (1,024 MiB) at 10,000", peak < 1024, f"{peak:.0f} MiB"))
     add("output per case page <= 25 KB", big, "case_page_kb", lambda v: v <= 25, "{:.1f} KB")
     add("total output at 10,000 < 400 MB", big, "output_mb", lambda v: v < 400, "{:.0f} MB")
     return out
@@ -432,7 +432,7 @@ def format_report(rows: list[dict], real: dict | None = None) -> str:
              "Each size ran " + ", ".join(f"{r['cases']}: {r.get('runs', 1)}x" for r in rows) + "; every figure is the median of "
              "its runs (edit-to-visible is measured in the first run of each size, and at 10,000 cases MkDocs runs in the first run "
              "only: 4 minutes a build).", "",
-             "| cases | check cold s | check warm s | load s | validate s | derive s | render s (ms/case) | ours s (warm) | mkdocs s | bare mkdocs s | total s | edit to visible s | peak MB (ours / check / mkdocs) | output MB | case page KB | search index MB (gzip) |",
+             "| cases | check cold s | check warm s | load s | validate s | derive s | render s (ms/case) | ours s (warm) | mkdocs s | bare mkdocs s | total s | edit to visible s | peak MiB (ours / check / mkdocs) | output MB | case page KB | search index MB (gzip) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['cases']} | {_cell(r, 'check_cold_s')} | {_cell(r, 'check_warm_s')} | {_cell(r, 'load_s')} | {_cell(r, 'validate_s')} | "

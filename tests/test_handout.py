@@ -132,13 +132,23 @@ def test_clinician_treatments_keep_their_units_apart(tmp_path):
         n_cases = len({c.id for c, _ in cts})
         assert cases_lv["text"] == "none" if not cts else cases_lv["text"].startswith(f"{len(cts)} in {n_cases} case")
         assert len(series_lv) == len(by_agent.get(t["agent"], ()))
-        for lv in series_lv:
+        own = [lv for lv in series_lv if not (t["kind"] == "procedure" and lv.get("with"))]
+        assert t["shown"] == own[:handout.SERIES_PRINTED] and t["more"] == len(own) - len(t["shown"])
+        for lv in t["shown"]:
             assert lv["paper"] in v.clinician_refs
     build(layout, run_mkdocs=False)
     page = (layout.build_docs / "clinician-summary.md").read_text(encoding="utf-8")
     for t in v.treatments:
-        for lv in t["levels"][2:]:
+        for lv in t["shown"]:
             assert f"[{v.clinician_refs.index(lv['paper']) + 1}] <span class=\"syn\"" in page
+
+
+def test_the_clinician_summary_prints_a_bounded_number_of_series_outcomes_per_treatment():
+    """As reports are added, each treatment prints at most SERIES_PRINTED series outcomes and counts the rest."""
+    levels = [{"level": "table"}, {"level": "cases"}] + [{"level": "series", "paper": f"p{i}", "with": []} for i in range(7)]
+    got = handout.shown_series({"agent": "a", "kind": "drug", "levels": levels})
+    assert [lv["paper"] for lv in got["shown"]] == ["p0", "p1", "p2"][:handout.SERIES_PRINTED]
+    assert got["more"] == 7 - handout.SERIES_PRINTED
 
 
 # ---------------------------------------------------------------- the built pages and PDFs

@@ -107,7 +107,8 @@ CHANGES = {
             "definition, the names the condition goes by in the literature, its HPO codes and why no disease code fits, "
             "the key figures in their most compact form, and links to the printed pages and the work-up.",
             "The executive summary prints on one page and, like the handout and the clinician summary, names the published "
-            "site.",
+            "site. The clinician summary stays within two pages as reports are added: per treatment it prints at most three "
+            "series-level outcomes and says how many more the treatment's page lists.",
             "Search finds the Parkinsonism page for \"PD\" and the deep brain stimulation page for \"DBS\"; agent pages "
             "list only the spellings their sources use, and the vocabulary's other spellings are search synonyms.",
             "Open data, continued: each drug in the phenopackets carries its DrugCentral id, from a vendored mapping that "

@@ -53,6 +53,18 @@ class HandoutView:
     clinician_refs: tuple[str, ...]  # numbered in this order; series outcomes cite them as [n]
 
 
+
+# The printed clinician summary stays within two pages as reports are added: per treatment it prints at most this many
+# series-level outcomes (the first, in the synthesis' order) and says how many more its agent page lists.
+SERIES_PRINTED = 3
+
+
+def shown_series(t: dict[str, Any]) -> dict[str, Any]:
+    """A synthesis treatment entry with the series outcomes the clinician summary prints (`shown`; for a procedure, those
+    not given with a drug) and how many more its agent page lists (`more`)."""
+    own = [lv for lv in t["levels"][2:] if not (t.get("kind") == "procedure" and lv.get("with"))]
+    return {**t, "shown": own[:SERIES_PRINTED], "more": max(0, len(own) - SERIES_PRINTED)}
+
 def _onset(r: Mapping[str, Any]) -> str:
     if not r["onset_known"]:
         return f"{summary.NOT_REPORTED} (for all {r['n_cases']} of the review's cases)"
@@ -87,17 +99,18 @@ def derive(ds: Dataset, views: Views) -> HandoutView:
     by_agent = views.view(series.KIND).by_agent
     refs = views.view(reference.KIND)
     clinician = [k for k in CLINICIAN_CITES if k in refs.by_key]
-    series_papers = {s["paper"] for a in t.agents for s, _ in by_agent.get(a["id"], ())}
-    clinician += sorted(series_papers - set(clinician), key=lambda k: (refs.short(k).lower(), k))
     syn = views.view(question.KIND).by_id
     tr = next((q for q in syn.values() if q["treatments"]), None)  # the per-treatment question of the synthesis
+    treatments = tuple(shown_series(x) for x in tr["treatments"]) if tr else ()
+    series_papers = {lv["paper"] for x in treatments for lv in x["shown"]}
+    clinician += sorted(series_papers - set(clinician), key=lambda k: (refs.short(k).lower(), k))
     return HandoutView(
         figures={name: get(f, c) for name, get in HANDOUT_FIGURES.items()},
         fill_in=tuple({"label": label, "prompt": prompt, "lines": lines, "choices": choices}
                       for label, prompt, lines, choices in FILL_IN),
         key_figures=tuple(key_figures(f, c, views.view(survey.KIND).aggregates)),
         workup=tuple(workup_rows(views.view(cause.KIND).causes)),
-        treatments=tuple(tr["treatments"]) if tr else (),
+        treatments=treatments,
         handout_refs=tuple(k for k in HANDOUT_CITES if k in refs.by_key),
         clinician_refs=tuple(clinician),
     )

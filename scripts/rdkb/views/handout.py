@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rdkb.kinds import cause, claim, literature, question, reference, series, survey, table
+from rdkb.kinds import cause, claim, literature, question, reference, series, survey
 from rdkb.kinds.base import Citation, Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset
 from rdkb.views import summary
@@ -95,8 +95,6 @@ def workup_rows(causes: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
 def derive(ds: Dataset, views: Views) -> HandoutView:
     sv = views.view(summary.KIND)
     f, c = sv.figures, sv.comparison
-    t = views.view(table.KIND)
-    by_agent = views.view(series.KIND).by_agent
     refs = views.view(reference.KIND)
     clinician = [k for k in CLINICIAN_CITES if k in refs.by_key]
     syn = views.view(question.KIND).by_id

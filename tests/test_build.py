@@ -168,3 +168,58 @@ def test_no_private_file_or_machine_path_reaches_the_site_or_the_records(built):
             continue
         text = (REPO.root / rel).read_text(encoding="utf-8", errors="replace")
         assert "primary-papers" not in text and "/work/" not in text, rel
+
+
+def _visible(html: str) -> str:
+    """What a reader sees of a page, as a browser collapses it: text outside tags, white space runs as one space
+    (pre, textarea, script and style kept byte for byte)."""
+    import re
+
+    keep = re.findall(r"<(pre|textarea|script|style)\b.*?</\1\s*>", html, re.S | re.I)
+    text = re.sub(r"<(pre|textarea|script|style)\b.*?</\1\s*>", "\0", html, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", text).strip() + "\0".join(keep)
+
+
+def test_every_built_page_is_compacted_and_reads_the_same(built):
+    """The build cuts the theme's indentation (white space holding a line break becomes one line break) on every
+    page: no page keeps an indented line outside pre/textarea/script/style, and compacting is what a browser
+    would show anyway (the visible text, collapsed, is unchanged)."""
+    import re
+
+    from rdkb.pipeline.render import compact_html_text
+
+    pages = sorted(built.site.rglob("*.html"))
+    assert len(pages) > 50
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        outside = re.sub(r"<(pre|textarea|script|style)\b.*?</\1\s*>", "", html, flags=re.S | re.I)
+        assert not re.search(r"\n[ \t]", outside), page
+        assert compact_html_text(html) == html, page  # idempotent: the built page is already compact
+    sample = ('<div>\n    <p>a\n      b</p>\n  <pre><code>x\n    y  \n</code></pre>\n'
+              '<script>var s = "a\n    b";</script>\n<textarea>\n  t\n</textarea> <span>c</span>\n\n   <b>d</b></div>')
+    small = compact_html_text(sample)
+    assert "<pre><code>x\n    y  \n</code></pre>" in small and 'var s = "a\n    b";' in small and "<textarea>\n  t\n</textarea>" in small
+    assert _visible(small) == _visible(sample) and len(small) < len(sample)
+
+
+def test_json_downloads_are_compact_with_one_record_per_line(built):
+    """Every JSON download parses, has no indentation, and a top-level list has one item per line (a diff or `head`
+    shows records), the same for the phenopackets inside the zip."""
+    import zipfile
+
+    from rdkb.tabular import json_text
+
+    files = sorted((built.site / "data").rglob("*.json"))
+    assert files
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        data = json.loads(text)
+        assert not any(line.startswith(" ") for line in text.splitlines()), f
+        assert text == json_text(data), f
+        if isinstance(data, list) and data:
+            assert len(text.splitlines()) == len(data) + 2, f
+    with zipfile.ZipFile(built.site / "data" / "phenopackets.zip") as z:
+        name = z.namelist()[0]
+        inside = z.read(name).decode("utf-8")
+    assert inside == json_text(json.loads(inside)) == (built.site / "data" / "phenopackets" / name).read_text(encoding="utf-8")
+

@@ -480,6 +480,24 @@ def test_the_fingerprint_is_the_pinned_one_and_real_review_quotes_pass(kb):  # d
         assert not ngram_match(bad, fp)[0], bad
 
 
+def test_the_sentence_search_hashes_as_span_hash_does(kb):
+    """_sentences_with encodes each sentence's prefix once: for every window of every quote tried, the sentences it
+    finds are exactly those span_hash (the fingerprint's own hash) finds."""
+    from rdkb.kinds.excerpt import MIN_SPAN, _sentences_with, _windows, span_hash, store, tokens
+    from rdkb.pipeline.load import load
+
+    fp = store(load(kb))[1]["davis2015review"]
+    tried = 0
+    for quote in ("In these two unfortunate men (aged 27 and 45)", "ranged from 16 to 49 years of age", "aged 27 and 99",
+                  "mean 26.6 years, median 22", "the of and a in to"):
+        t = tokens(quote)
+        slow = [s for s in range(fp.sentences) if all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))] \
+            if len(t) >= MIN_SPAN else []
+        assert _sentences_with(t, fp) == slow, quote
+        tried += bool(slow)
+    assert tried >= 2
+
+
 HOSTILE_TOOL_OUTPUT = "INFO - ok\n::error file=README.md::owned\n  ::add-mask::x\nWARNING - \x1b[31mred\x1b[0m \u202egnp.exe\rhidden\n"
 
 

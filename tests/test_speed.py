@@ -395,7 +395,7 @@ def test_a_replayed_check_imports_no_parser_schema_or_template_code(kb):
     _settle()
     _check(kb.root)
     code = ("import sys; from rdkb.cli import main; rc = main(['--root', sys.argv[1], 'check']); "
-            "print(sorted(m for m in ('yaml', 'jsonschema', 'fastjsonschema', 'jinja2', 'rdkb.registry', 'rdkb.pipeline.load') "
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'jsonschema_rs', 'jinja2', 'rdkb.registry', 'rdkb.pipeline.load') "
             "if m in sys.modules))")
     proc = subprocess.run([sys.executable, "-c", code, str(kb.root)], capture_output=True, text=True, check=False, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(SCRIPTS)})

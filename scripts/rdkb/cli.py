@@ -28,7 +28,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from rdkb.pipeline import memo as check_memo
 
     layout = _layout(args)
-    memo, stat_key, key = check_memo.replay(layout.root, layout.check_memo_file, layout.mkdocs_yml)
+    prefetched: dict[str, bytes] = {}  # the files the content key reads, so the check reads each once
+    memo, stat_key, key = check_memo.replay(layout.root, layout.check_memo_file, layout.mkdocs_yml, prefetched)
     if memo is not None:  # nothing read by the check changed since the last one: the same result, without re-checking
         issues = [Issue(*i) for i in memo["issues"]]
         counts = str(memo["summary"])
@@ -45,8 +46,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         folders = sorted(input_folders())
         if not key:  # replay had no memo of this code to compare with, so it computed neither key
             stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
-            key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml)
-        ds = load(layout)
+            key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml, prefetched)
+        ds = load(layout, prefetched=prefetched)
         issues = validate(ds)
         write_cache(layout.cache_file, ds.cache)
         counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items()) + f", {len(ds.references)} references"

@@ -1,7 +1,8 @@
 """Work spread over the machine's cores, for large inputs only (a cold check of thousands of records).
 
 Workers are forked (Linux), so they see the parent's data without copying it; each returns plain data
-(pickled by multiprocessing), never objects with code. With one core, few items or no fork it runs in-process.
+(pickled into a temporary file the parent reads back), never objects with code. With one core, few items or no fork it
+runs in-process.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import pickle
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -18,7 +20,6 @@ R = TypeVar("R")
 PARALLEL_FROM = 1500  # below this, forking costs more than it saves
 MAX_WORKERS = 4
 
-_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
 def cores() -> int:
@@ -49,33 +50,75 @@ def gc_paused(collect: bool = True) -> Iterator[None]:
             gc.enable()
 
 
-def _run(chunk: list[int]) -> list[Any]:
-    assert _WORK is not None
-    fn, items = _WORK
-    with gc_paused(collect=False):
-        return [fn(items[i]) for i in chunk]
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and cores() >= 2
+
+
+class Beside:
+    """fn(*args) run in a forked worker while the parent goes on; `result()` waits for it. Without a core to spare (or
+    without fork) fn runs in the parent when `result()` is called. fn's result must be plain data: the worker pickles it
+    into an unnamed temporary file, which the parent reads once the worker has exited (no pipe to fill, no thread in
+    the parent competing with its own work). The worker sees the parent's data as it was at the fork: what fn changes
+    there is lost, so fn returns everything the parent needs. An exception in fn is raised again by result()."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, fork: bool = True) -> None:
+        self._fn, self._args = fn, args
+        self._pid = 0
+        if not (fork and _can_fork()):
+            return
+        import tempfile
+
+        self._file = tempfile.TemporaryFile()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the parent's code
+            code = 1
+            try:
+                with gc_paused(collect=False):
+                    out: tuple[str, Any] = ("ok", fn(*args))
+                code = 0
+            except BaseException as exc:  # noqa: BLE001 - reported by the parent
+                out = ("error", f"{type(exc).__name__}: {exc}")
+            try:
+                pickle.dump(out, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+                self._file.flush()
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def result(self) -> Any:
+        if not self._pid:
+            return self._fn(*self._args)
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        with self._file:
+            self._file.seek(0)
+            try:
+                kind, value = pickle.load(self._file)  # our own worker's file, never an input
+            except (EOFError, pickle.UnpicklingError, ValueError) as exc:
+                raise RuntimeError(f"a worker ended without its result (wait status {status})") from exc
+        if kind != "ok":
+            raise RuntimeError(f"a worker failed: {value}")
+        return value
+
+
+def _share(fn: Callable[[T], R], items: Sequence[T], chunk: range) -> list[R]:
+    return [fn(items[i]) for i in chunk]
 
 
 def fork_map(fn: Callable[[T], R], items: Sequence[T], minimum: int = PARALLEL_FROM) -> list[R]:
-    """[fn(x) for x in items], on every core when there are at least `minimum` items. fn must be a module-level
-    function whose result is plain data; the order of the results is the order of the items."""
-    global _WORK
-    n = min(cores(), MAX_WORKERS)
-    if n < 2 or len(items) < minimum:
-        return [fn(x) for x in items]
-    import multiprocessing
+    """[fn(x) for x in items], on every core when there are at least `minimum` items. fn's result must be plain data;
+    the order of the results is the order of the items.
 
-    try:
-        ctx = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
+    The parent takes one share itself while forked workers (see Beside) do the others: with two cores, one worker,
+    and only half the results are pickled across."""
+    n = min(cores(), MAX_WORKERS)
+    if n < 2 or len(items) < minimum or not _can_fork():
         return [fn(x) for x in items]
-    chunks = [list(range(i, len(items), n)) for i in range(n)]
-    _WORK = (fn, items)
-    try:
-        with ctx.Pool(n) as pool:
-            parts = pool.map(_run, chunks)
-    finally:
-        _WORK = None
+    chunks = [range(i, len(items), n) for i in range(n)]
+    workers = [Beside(_share, fn, items, chunk) for chunk in chunks[1:]]
+    with gc_paused(collect=False):
+        parts = [_share(fn, items, chunks[0])]
+    parts += [w.result() for w in workers]
     out: list[Any] = [None] * len(items)
     for chunk, part in zip(chunks, parts, strict=True):
         for i, result in zip(chunk, part, strict=True):

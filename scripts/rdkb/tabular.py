@@ -1,4 +1,4 @@
-"""One convention for every CSV download, declared once (issue 23).
+"""One convention for every CSV download, declared once (issue 23), and the one JSON format of the data files.
 
 - A value the sources do not give is `not_reported`; a value that cannot exist for that row (the paper of a complaint
   row, the response of an agent not given, the source of a finding no source reports) is `not_applicable`. No cell is
@@ -11,6 +11,7 @@ missing values and boolean values, and a test loads every CSV with pandas and ch
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 NOT_REPORTED = "not_reported"
@@ -39,3 +40,17 @@ def fact_cell(value: Any, status: str) -> Any:
     if status == "reported":
         return cell(value)
     return status if status in MISSING_VALUES or status == "absent" else NOT_REPORTED
+
+
+def json_text(data: Any) -> str:
+    """A data file's JSON, the one format of every JSON download: compact (no indentation: at 10,000 cases it was a
+    third of cases.json), with one line per item of a top-level list or mapping, so a diff or `head` still shows
+    one record per line."""
+    def one(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    if isinstance(data, list) and data:
+        return "[\n" + ",\n".join(one(v) for v in data) + "\n]\n"
+    if isinstance(data, dict) and data:
+        return "{\n" + ",\n".join(f"{one(str(k))}:{one(v)}" for k, v in data.items()) + "\n}\n"
+    return one(data) + "\n"

@@ -697,8 +697,7 @@
     });
     var refs = {};
     refs[c.paper] = true;
-    Object.keys(c.sources || {}).forEach(function (k) { if (c.sources[k] && c.sources[k].ref) refs[c.sources[k].ref] = true; });
-    (c.treatments || []).forEach(function (t) { if (t.source && t.source.ref) refs[t.source.ref] = true; });
+    (c.cited || []).forEach(function (k) { refs[k] = true; });
     var srcList = el("span", {});
     Object.keys(refs).sort().forEach(function (k, i) {
       if (i) srcList.appendChild(document.createTextNode("; "));

@@ -30,6 +30,7 @@ from typing import Any
 from rdkb.interop.hpo import YOUNG_ONSET_PD, disease_label, entries_of, hpo_subset, hpo_term, hpo_version
 from rdkb.kinds.base import Context, Export, Kind, OutFile
 from rdkb.model import Record
+from rdkb.tabular import json_text
 
 
 def iso_age(years: Any) -> str | None:
@@ -267,11 +268,6 @@ def phenopacket(rec: Record, refs: Mapping[str, dict[str, Any]], cites: list[str
         out["medicalActions"] = actions
     out["metaData"] = meta
     return out
-
-
-def json_text(data: Any) -> str:
-    """The same bytes rdkb.render.Writer.json writes."""
-    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def zip_bytes(files: list[tuple[str, str]]) -> bytes:

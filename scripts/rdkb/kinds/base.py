@@ -87,6 +87,9 @@ class Kind(Generic[V]):
     exports: tuple[Export, ...] = ()
     files: Callable[[Context], list[OutFile]] | None = None  # other files its pages need (chart SVGs, ...): not downloads
     reserved: tuple[str, ...] = ()  # record ids refused (E015) because a generated page has that name
+    # its check is slow and independent of the others' (quote matching): with many records it runs in a forked worker,
+    # beside the schema and the other checks; it returns Issues and adds only cache entries
+    check_apart: bool = False
     published: bool = True  # raw records copied to site/records/ (Downloads: "the records themselves")
     description: str = ""
 

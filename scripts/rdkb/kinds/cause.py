@@ -481,7 +481,7 @@ def _json(ctx: Context) -> list[OutFile]:
 
 
 KIND: Kind[CausesView] = Kind(
-    name="cause", folder="causes", schema="cause.schema.json", check=check, derive=derive, cites=cites, pages=pages,
+    name="cause", folder="causes", schema="cause.schema.json", check=check, check_apart=True, derive=derive, cites=cites, pages=pages,
     reserved=("index", "hallmarks", "tests", "workup", "by-sign"),
     description="one record per proposed cause",
     exports=(Export("causes.json", "JSON array", "proposed cause",

@@ -27,7 +27,7 @@ E604 = declare("E604", "a locator that gives a line of the project's unpublished
 # Narrow on purpose: only the private copy's line numbers ("line 12 of the source text", "lines 122-123 of the source
 # text"), not every locator that contains the word "line" (e.g. "The bottom line: ...").
 LINE_LOCATOR = re.compile(r"\blines?\s+\d+(?:\s*[-–]\s*\d+)?\s+of\s+the\s+source\s+text\b", re.IGNORECASE)
-_SOURCE_TEXT = re.compile(rb"(?i)source\s+text")
+_SOURCE_TEXT = re.compile(rb"source\s+text")  # searched in the lower-cased bytes (a case-insensitive pattern is 5x slower)
 VOCAB = "clinical_relevance"  # the vocabulary.json list of relevance levels
 
 
@@ -86,7 +86,7 @@ def check(ds: Dataset) -> list[Issue]:
     for rec in ds.all_records():
         key = f"line-locator:{rec.digest}" if rec.digest and ds.cache else ""
         hit = ds.cache.get(key) if key else None
-        if hit is None and rec.raw and b"\\" not in rec.raw and not _SOURCE_TEXT.search(rec.raw):
+        if hit is None and rec.raw and b"\\" not in rec.raw and not _SOURCE_TEXT.search(rec.raw.lower()):
             hit = False  # the file's bytes cannot spell such a locator (no escapes, no "source text"): no walk
         if hit is None:
             hit = _has_line_locator(rec.data)

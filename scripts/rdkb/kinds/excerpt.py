@@ -385,13 +385,23 @@ def _in_sentence(t: list[str], s: int, fp: Fingerprint) -> bool:
     return len(t) >= MIN_SPAN and all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))
 
 
+@cache
+def _sentence_prefixes(salt: str, n: int) -> tuple[bytes, ...]:
+    """What span_hash hashes before the span, for each sentence of a fingerprint (computed once per fingerprint)."""
+    return tuple(f"{salt}{s}|".encode() for s in range(n))
+
+
 def _sentences_with(t: list[str], fp: Fingerprint) -> list[int]:
-    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence)."""
+    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence). The hashes are
+    span_hash's, with the per-sentence prefix and the joined window encoded once, not once per sentence."""
     if len(t) < MIN_SPAN:
         return []
     first, *rest = _windows(t)
-    return [s for s in range(fp.sentences) if span_hash(fp.salt, s, first) in fp.hashes
-            and all(span_hash(fp.salt, s, w) in fp.hashes for w in rest)]
+    tail = " ".join(first).encode()
+    hashes, sha256, n = fp.hashes, hashlib.sha256, HASH_HEX
+    found = [s for s, prefix in enumerate(_sentence_prefixes(fp.salt, fp.sentences))
+             if sha256(prefix + tail).hexdigest()[:n] in hashes]
+    return [s for s in found if all(span_hash(fp.salt, s, w) in hashes for w in rest)]
 
 
 def _longest_prefix(t: list[str], fp: Fingerprint) -> str:
@@ -499,6 +509,6 @@ def check(ds: Dataset) -> list[Issue]:
 
 
 KIND: Kind[None] = Kind(
-    name="excerpt", folder=FOLDER, load=load_excerpts, check=check, published=False,
+    name="excerpt", folder=FOLDER, load=load_excerpts, check=check, check_apart=True, published=False,
     description="published abstracts and excerpts, and the review's word-run fingerprint, that quotes are checked against",
 )

@@ -140,6 +140,7 @@ def run_mkdocs_build(layout: Layout, strict: bool = True, pdf: bool = False, dat
         render.remove_tree(new_site)
         return False, tool_output(proc.stdout + proc.stderr)
     note = tool_output(proc.stderr)
+    render.compact_html(new_site)
     if pdf and prints:
         from rdkb.pipeline import pdf as pdf_stage
 

@@ -27,19 +27,21 @@ from rdkb.yamlio import E001, MAX_RECORD_BYTES, parse_yaml_bytes  # noqa: F401,E
 
 
 def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None,
-                parsed: dict[str, Any] | None = None) -> tuple[Record | None, list[Issue]]:
+                parsed: dict[str, Any] | None = None, raw: bytes | None = None) -> tuple[Record | None, list[Issue]]:
     """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed; `parsed`
-    holds results parsed ahead, in parallel (content hash -> (data, issues))."""
+    holds results parsed ahead, in parallel (content hash -> (data, issues)); `raw`, the file's bytes when they
+    were read already (the file is then not read again)."""
     rel = rel_path(path, root)
     issues: list[Issue] = []
     stem = path.stem
     if not SAFE_ID.fullmatch(stem) or len(stem) > MAX_ID_LENGTH:
         return None, [E008.at(rel, 1, f"file name {path.name!r} is not a safe record id",
                             "use lower-case letters, digits and single hyphens, e.g. smith2020-1.yaml (at most 64 characters)")]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [E007.at(rel, 1, f"cannot read file: {exc.strerror}", "check file permissions")]
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return None, [E007.at(rel, 1, f"cannot read file: {exc.strerror}", "check file permissions")]
     digest = hashlib.sha1(raw).hexdigest()
     hit = cache.get("parse:" + digest) if cache is not None else None
     if hit is None and parsed is not None:
@@ -68,19 +70,28 @@ def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
     return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line]
 
 
-def parse_ahead(paths: list[Path], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
+def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> dict[Path, bytes]:
+    """Each file's bytes, read once (or taken from `prefetched`, str(path) -> bytes, what the check's memo key was
+    computed from); a file that cannot be read is left out (load_record reports it)."""
+    out: dict[Path, bytes] = {}
+    for p in paths:
+        raw = prefetched.pop(str(p), None) if prefetched else None
+        if raw is None:
+            try:
+                raw = p.read_bytes()
+            except OSError:
+                continue
+        out[p] = raw
+    return out
+
+
+def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
     content hash -> (data, issues, read by the line reader): the cache's entries, and whether one is worth keeping."""
-    if len(paths) < parallel.PARALLEL_FROM or parallel.cores() < 2:
+    if len(raws) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
-    todo: list[tuple[str, bytes]] = []
-    for p in paths:
-        try:
-            raw = p.read_bytes()
-        except OSError:
-            continue
-        if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache:
-            todo.append((rel_path(p, root), raw))
+    todo: list[tuple[str, bytes]] = [(rel_path(p, root), raw) for p, raw in raws.items()
+                                     if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache]
     if len(todo) < parallel.PARALLEL_FROM:
         return {}
     return dict(parallel.fork_map(_parse_one, todo))
@@ -104,19 +115,23 @@ def read_cache(path: Path) -> dict[str, Any]:
 
 
 def _record_files(folder: Path, root: Path, issues: list[Issue]) -> list[Path]:
+    """The folder's .yaml records, by name; links are reported (E014), never followed (the directory entry says
+    what each is: no stat per file)."""
     if not folder.is_dir():
         return []
     files = []
-    for p in sorted(folder.iterdir()):
-        if p.is_symlink():
-            issues.append(E014.at(rel_path(p, root), 1, f"{safe_name(p.name)} is a symbolic link and is not read"))
+    for e in sorted(os.scandir(folder), key=lambda e: e.name):
+        p = folder / e.name
+        if e.is_symlink():
+            issues.append(E014.at(rel_path(p, root), 1, f"{safe_name(e.name)} is a symbolic link and is not read"))
             continue
-        if p.name.startswith(".") or p.is_dir():
+        if e.name.startswith(".") or e.is_dir(follow_symlinks=False):
             continue
-        if p.suffix == ".yaml":
+        suffix = os.path.splitext(e.name)[1]
+        if suffix == ".yaml":
             files.append(p)
-        elif p.suffix in {".yml", ".json", ".txt"} or not p.suffix:
-            issues.append(E008.at(rel_path(p, root), 1, f"{p.name!r} is not a .yaml record and is ignored",
+        elif suffix in {".yml", ".json", ".txt"} or not suffix:
+            issues.append(E008.at(rel_path(p, root), 1, f"{e.name!r} is not a .yaml record and is ignored",
                                 "rename it to <id>.yaml or move it out of the record folder"))
     return files
 
@@ -141,8 +156,9 @@ def _git_dates(root: Path) -> dict[str, str]:
 
 
 @parallel.gc_paused()
-def load(layout: Layout, use_cache: bool = True) -> Dataset:
+def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | None = None) -> Dataset:
     """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
+    `prefetched` (str(path) -> bytes) holds files read already, by the check's memo key: they are not read again.
     The garbage collector pauses meanwhile (see parallel.gc_paused)."""
     from rdkb.registry import KINDS, input_folders
 
@@ -162,21 +178,21 @@ def load(layout: Layout, use_cache: bool = True) -> Dataset:
             ds.issues.append(E014.at(kind.folder, 1, f"the input folder {kind.folder}/ is a symbolic link and is not read"))
             continue
         if kind.single is not None:
-            paths = [folder / f"{kind.single}.yaml"]
-            paths = [p for p in paths if p.exists()]
+            paths = [p for p in [folder / f"{kind.single}.yaml"] if p.is_symlink() or p.exists()]
         else:
-            paths = _record_files(folder, root, ds.issues)
+            paths = _record_files(folder, root, ds.issues)  # (links left out and reported)
         recs = ds.records.setdefault(kind.name, [])
-        parsed = parse_ahead([p for p in paths if not p.is_symlink()], root, cache)
+        raws = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
+        parsed = parse_ahead(raws, root, cache)
         for path in paths:
-            if path.is_symlink():
+            if kind.single is not None and path.is_symlink():
                 ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))
                 continue
             if path.stem in kind.reserved:
                 ds.issues.append(E015.at(rel_path(path, root), 1, f"{path.name!r}: the id {path.stem!r} is reserved "
                                          f"(the build generates {kind.folder}/{path.stem}.md)"))
                 continue
-            rec, issues = load_record(path, kind.name, root, cache, parsed)
+            rec, issues = load_record(path, kind.name, root, cache, parsed, raws.get(path))
             ds.issues += issues
             if rec:
                 recs.append(rec)

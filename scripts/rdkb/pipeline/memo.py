@@ -112,18 +112,24 @@ def _walk(root: Path, folders: list[str], mkdocs_yml: Path, visit_file: Any, h: 
         visit_file(str(mkdocs_yml), None)
 
 
-def inputs_digest(root: Path, folders: list[str], mkdocs_yml: Path) -> str:
+def inputs_digest(root: Path, folders: list[str], mkdocs_yml: Path, keep: dict[str, bytes] | None = None) -> str:
     """One hash of everything `make check` reads: every file of every input folder (by content), the code, schemas
-    and vocabulary, and today's date (W701 depends on it). Equal digests mean equal check results."""
+    and vocabulary, and today's date (W701 depends on it). Equal digests mean equal check results. Given `keep`, the
+    .yaml files read (path -> bytes) are kept there, so the check reads each once: the bytes it checks are the
+    bytes this digest was computed from."""
     h = hashlib.sha256(f"{MEMO_VERSION}\0{cache_version()}\0{today().isoformat()}\0".encode())
     sha1 = hashlib.sha1
 
     def visit(path: str, entry: os.DirEntry[str] | None) -> None:
         try:
             with open(path, "rb") as fh:
-                h.update(sha1(fh.read()).digest())
+                raw = fh.read()
         except OSError:
             h.update(b"?")
+            return
+        h.update(sha1(raw).digest())
+        if keep is not None and path.endswith(".yaml"):
+            keep[path] = raw
 
     _walk(root, folders, mkdocs_yml, visit, h)
     return h.hexdigest()
@@ -168,10 +174,12 @@ def read_check_memo(path: Path) -> dict[str, Any] | None:
     return memo
 
 
-def replay(root: Path, memo_file: Path, mkdocs_yml: Path) -> tuple[dict[str, Any] | None, str, str]:
+def replay(root: Path, memo_file: Path, mkdocs_yml: Path, keep: dict[str, bytes] | None = None
+           ) -> tuple[dict[str, Any] | None, str, str]:
     """(memo, stat key, content key) for this check: the memo when nothing it read has changed, else None.
     The content key is "" when the stat key already decided (a hit); both keys are "" when there was no memo of this
-    code and day to compare with, and the caller computes them (on a miss with a memo they are reused, not redone)."""
+    code and day to compare with, and the caller computes them (on a miss with a memo they are reused, not redone).
+    `keep`: as for inputs_digest, when the content key is computed."""
     memo = read_check_memo(memo_file)
     if memo is None:
         return None, "", ""
@@ -179,7 +187,7 @@ def replay(root: Path, memo_file: Path, mkdocs_yml: Path) -> tuple[dict[str, Any
     stat_key = fingerprint(root, folders, mkdocs_yml)
     if stat_key and memo.get("stat_key") == stat_key:
         return memo, stat_key, ""
-    key = inputs_digest(root, folders, mkdocs_yml)  # touched but maybe not changed (a checkout, an editor's save)
+    key = inputs_digest(root, folders, mkdocs_yml, keep)  # touched but maybe not changed (a checkout, an editor's save)
     return (memo if memo.get("key") == key else None), stat_key, key
 
 

@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from rdkb.paths import Layout
 from rdkb.safetext import inert_title
+from rdkb.tabular import json_text
 
 if TYPE_CHECKING:
     from rdkb.kinds.base import PagePlan
@@ -116,6 +117,32 @@ def yn(value: Any) -> str:
     return "not reported" if value is None else ("yes" if value else "no")
 
 
+FOOTER_LIST_MAX = 12  # a page's footer names at most this many records of one folder; more are counted
+
+
+def footer_records(records: Iterable[str]) -> list[dict[str, Any]]:
+    """The records a page's footer shows, in order: each by its path ({"path"}), except the records of a folder that
+    holds more than FOOTER_LIST_MAX of them, counted once where the first was ({"folder", "n"}): at 10,000 cases
+    the list of every case record was some 0.7 MB on each of 30 pages (the records are listed on the Downloads
+    page and in cases.json)."""
+    records = list(records)
+    per_folder: dict[str, int] = {}
+    for r in records:
+        if "/" in r:
+            per_folder[r.split("/", 1)[0]] = per_folder.get(r.split("/", 1)[0], 0) + 1
+    out: list[dict[str, Any]] = []
+    counted: set[str] = set()
+    for r in records:
+        folder = r.split("/", 1)[0] if "/" in r else ""
+        if folder and per_folder[folder] > FOOTER_LIST_MAX:
+            if folder not in counted:
+                counted.add(folder)
+                out.append({"path": "", "folder": folder, "n": per_folder[folder]})
+        else:
+            out.append({"path": r, "folder": "", "n": 1})
+    return out
+
+
 @functools.lru_cache(maxsize=8)
 def make_env(template_dir: Path) -> jinja2.Environment:
     """One environment per template folder for the process: `make serve` does not recompile the templates at every
@@ -130,7 +157,7 @@ def make_env(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(link=link, Safe=Safe, rel=rel, source_link=source_link, case_link=case_link,
-                       agent_links=agent_links, yn=yn)
+                       agent_links=agent_links, yn=yn, footer_records=footer_records)
     env.filters["md"] = md
     return env
 
@@ -186,7 +213,7 @@ class Writer:
         self._put(relpath, content.encode("utf-8"))
 
     def json(self, relpath: str, data: Any) -> None:
-        self.text(relpath, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+        self.text(relpath, json_text(data))
 
     def csv(self, relpath: str, header: list[str], rows: list[list[Any]]) -> None:
         buf = io.StringIO()
@@ -224,6 +251,38 @@ class Writer:
         if not self.in_place:
             shutil.rmtree(self.stage, ignore_errors=True)
 
+
+
+# HTML elements whose text keeps its whitespace (and scripts and styles, left as they are)
+_KEEP_SPACE = re.compile(r"(<(pre|textarea|script|style)\b.*?</\2\s*>)", re.S | re.I)
+_LINE_SPACE = re.compile(r"[ \t\r]*\n[ \t\r\n]*")
+
+
+def compact_html_text(html: str) -> str:
+    """The page with every run of white space that holds a line break cut to one line break, outside pre, textarea,
+    script and style: a browser renders both the same (white space collapses to one space), and the indentation the
+    theme's templates leave was about a sixth of a case page."""
+    parts = _KEEP_SPACE.split(html)
+    out = []
+    for i in range(0, len(parts), 3):
+        out.append(_LINE_SPACE.sub("\n", parts[i]))
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out)
+
+
+def compact_html(site: Path) -> int:
+    """compact_html_text on every page of a freshly built site (before it is swapped in); returns the bytes saved."""
+    saved = 0
+    for path in site.rglob("*.html"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        small = compact_html_text(text)
+        if small != text:
+            path.write_text(small, encoding="utf-8", errors="surrogateescape")
+            saved += len(text.encode("utf-8", "surrogateescape")) - len(small.encode("utf-8", "surrogateescape"))
+    return saved
 
 
 def swap_in(new: Path, final: Path) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -296,6 +297,42 @@ def test_parallel_map_keeps_order_and_matches_sequential():
 
 def _square(x: int) -> int:
     return x * x
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def _fail(x: int) -> int:
+    if x == 2999:
+        raise ValueError("record 2999")
+    return x
+
+
+def _changes(data: dict) -> str:
+    data["seen"] = True  # in a worker: the parent's copy is not changed
+    return "done"
+
+
+def test_parallel_map_shares_the_work_with_a_worker_and_reports_its_failure():
+    items = list(range(3000))
+    for n in (10, 11, 12, 13, 2999):
+        assert parallel.fork_map(_square, items[:n], minimum=10) == [x * x for x in items[:n]]
+    pids = parallel.fork_map(_pid, items, minimum=10)
+    if parallel.cores() >= 2:
+        assert set(pids[: len(items) // 2]) == {os.getpid()}  # the parent's share (the first, the larger)
+        assert len(set(pids)) == 2 and pids.count(os.getpid()) > len(items) // 2
+    with pytest.raises(RuntimeError, match="ValueError: record 2999"):
+        parallel.fork_map(_fail, items, minimum=10)
+
+
+def test_beside_runs_apart_and_returns_only_its_result():
+    data = {"seen": False}
+    job = parallel.Beside(_changes, data)
+    assert job.result() == "done"
+    assert data["seen"] is (parallel.cores() < 2)  # forked: the worker's change stays in the worker
+    inline = parallel.Beside(_changes, data, fork=False)
+    assert inline.result() == "done" and data["seen"] is True
 
 
 def test_parallel_load_and_validate_match_sequential(kb, monkeypatch):

@@ -38,17 +38,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 
             write_check_memo(layout.check_memo_file, {**memo, "stat_key": stat_key})
     else:
+        from rdkb.kinds import excerpt
         from rdkb.pipeline.load import load
         from rdkb.pipeline.render import write_cache, write_check_memo
         from rdkb.pipeline.validate import validate
         from rdkb.registry import input_folders
 
+        excerpt.start_matcher()  # the quote matcher's imports, on the other core, while the records are read
         folders = sorted(input_folders())
         if not key:  # replay had no memo of this code to compare with, so it computed neither key
             stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
             key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml, prefetched)
         ds = load(layout, prefetched=prefetched)
-        issues = validate(ds)
+        try:
+            issues = validate(ds)
+        finally:
+            excerpt.stop_matcher()
         write_cache(layout.cache_file, ds.cache)
         counts = ", ".join(f"{len(recs)} {kind}(s)" for kind, recs in ds.records.items()) + f", {len(ds.references)} references"
         write_check_memo(layout.check_memo_file, check_memo.new_memo(key, stat_key, folders, issues, counts))

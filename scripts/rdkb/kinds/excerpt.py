@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rdkb import parallel
 from rdkb.kinds.base import Kind
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import Layout
@@ -427,15 +428,55 @@ def excerpt_match(quote: str, ex: Excerpt) -> tuple[bool, str]:
     """linkml-reference-validator's own matching of the quote against the stored text, which the store hands it: the
     validator never looks a reference up (no fetch, no refresh, no file read or written; the check is offline and the
     store read-only whatever the reference_id says). (found, closest passage)."""
+    return _match(quote, ex.reference_id, ex.text, str(ex.folder))
+
+
+def _match(quote: str, reference_id: str, text: str, folder: str) -> tuple[bool, str]:
     from linkml_reference_validator.models import ReferenceContent
 
-    match = _validator(str(ex.folder)).find_text_in_reference(quote, ReferenceContent(reference_id=ex.reference_id,
-                                                                                      content=ex.text))
+    match = _validator(folder).find_text_in_reference(quote, ReferenceContent(reference_id=reference_id, content=text))
     if match.found:
         return True, ""
-    sentences = re.split(r"(?<=[.!?])\s+", ex.text)
+    sentences = re.split(r"(?<=[.!?])\s+", text)
     close = difflib.get_close_matches(quote, sentences, n=1, cutoff=0.0)
     return False, close[0] if close else ""
+
+
+def _match_all(items: list[tuple[str, str, str, str]]) -> list[tuple[bool, str]]:
+    return [_match(*item) for item in items]
+
+
+def _import_matcher() -> None:
+    import linkml_reference_validator.models  # noqa: F401
+    import linkml_reference_validator.validation.supporting_text_validator  # noqa: F401
+
+
+_MATCHER: list[parallel.Warm] = []  # the warm matcher, once started (one per process)
+
+
+def start_matcher() -> None:
+    """Have linkml-reference-validator imported now, on a spare core, while the check reads the records: the import
+    is most of the quote check's time (some 0.7 s), and the cores are otherwise idle while the check starts. Quotes
+    are then matched in that worker (match_many). Without a spare core nothing starts."""
+    if not _MATCHER and parallel.cores() >= 2:
+        _MATCHER.append(parallel.Warm(_import_matcher))
+
+
+def stop_matcher() -> None:
+    while _MATCHER:
+        _MATCHER.pop().close()
+
+
+def match_many(pairs: list[tuple[str, Excerpt]]) -> list[tuple[bool, str]]:
+    """excerpt_match of each (quote, excerpt), in the warm matcher when one was started, else here."""
+    if not pairs:
+        return []
+    items = [(quote, ex.reference_id, ex.text, str(ex.folder)) for quote, ex in pairs]
+    return _MATCHER[0].run(_match_all, items) if _MATCHER else _match_all(items)
+
+
+def _quote_key(ex: Excerpt, text: str) -> str:
+    return "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()
 
 
 def transcribed(ds: Dataset, works: Iterable[str] | None = None) -> Iterator[tuple[Record, tuple[Any, ...], str]]:
@@ -474,7 +515,15 @@ def check(ds: Dataset) -> list[Issue]:
             issues.append(E603.at(r.rel, 1, f"bibkey {r.data['bibkey']!r} is not in {ds.bib_path}"))
     if not ds.bib_refused:
         issues += _store_issues(ds)
-    for rec, path, text, work in quotes(ds):
+    found = list(quotes(ds))
+    need: dict[str, tuple[str, Excerpt]] = {}  # the quotes linkml-reference-validator must match, matched in one go
+    for _, _, text, work in found:
+        if work not in prints and work in excerpts and not insertion_problem(text):
+            key = _quote_key(excerpts[work], text)
+            if not (ds.cache and key in ds.cache):
+                need[key] = (text, excerpts[work])
+    matched = dict(zip(need, match_many(list(need.values())), strict=True))
+    for rec, path, text, work in found:
         where = fmt_path(path)
         added = insertion_problem(text)
         if added:
@@ -488,12 +537,12 @@ def check(ds: Dataset) -> list[Issue]:
                                                     f"{prints[work].rel})", f"{hint}; " + E601.hint if got else None))
         elif work in excerpts:
             ex = excerpts[work]
-            key = "quote:" + hashlib.sha1((ex.reference_id + "\0" + ex.text + "\0" + text).encode("utf-8")).hexdigest()
+            key = _quote_key(ex, text)
             hit = ds.cache.get(key) if ds.cache else None
             if hit is not None:  # the same quote against the same stored text: linkml-reference-validator already said
                 ok, close = bool(hit[0]), str(hit[1])
             else:
-                ok, close = excerpt_match(text, ex)
+                ok, close = matched[key]
                 if ds.cache:
                     ds.cache[key] = [ok, close]
                     ds.cache["dirty"] = True

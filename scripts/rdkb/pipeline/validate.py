@@ -12,16 +12,17 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from rdkb import parallel
 from rdkb.model import Dataset, Issue, Record, fmt_path
 from rdkb.paths import SCHEMA_DIR
 from rdkb.rules import declare
 from rdkb.schema import generated_schema, vocabulary, with_vocabulary  # noqa: F401  (generated_schema: importable here as before)
+
+if TYPE_CHECKING:  # jsonschema words the messages of invalid records only: imported when one is found (some 60 ms)
+    import jsonschema
+    from referencing import Registry
 
 E101 = declare("E101", "unknown field", "fields are listed in the schema", "cases/E101-unknown-field.yaml")
 E102 = declare("E102", "wrong type", "quote text values; write numbers without quotes; booleans are true/false",
@@ -45,22 +46,34 @@ def schema_files() -> dict[str, str]:
 
 
 @cache
-def _schemas() -> tuple[Registry, dict[str, dict[str, Any]]]:
-    registry: Registry = Registry()
+def _schema_docs() -> dict[str, dict[str, Any]]:
+    """kind -> its schema, with the vocabulary's enums."""
     schemas: dict[str, dict[str, Any]] = {}
     for kind, name in schema_files().items():
         path = SCHEMA_DIR / name
-        if not path.exists():
-            continue
-        schema = with_vocabulary(json.loads(path.read_text(encoding="utf-8")), vocabulary())
-        schemas[kind] = schema
+        if path.exists():
+            schemas[kind] = with_vocabulary(json.loads(path.read_text(encoding="utf-8")), vocabulary())
+    return schemas
+
+
+@cache
+def _schemas() -> tuple[Registry, dict[str, dict[str, Any]]]:
+    """The schemas and a registry of them (by $id and by file name), for jsonschema."""
+    from referencing import Registry, Resource
+
+    registry: Registry = Registry()
+    schemas = _schema_docs()
+    files = schema_files()
+    for kind, schema in schemas.items():
         resource = Resource.from_contents(schema)
-        registry = registry.with_resources([(schema["$id"], resource), (name, resource)])
+        registry = registry.with_resources([(schema["$id"], resource), (files[kind], resource)])
     return registry, schemas
 
 
 @cache
 def _validator(kind: str) -> jsonschema.protocols.Validator | None:
+    import jsonschema
+
     registry, schemas = _schemas()
     if kind not in schemas:
         return None
@@ -78,7 +91,7 @@ def _fast_gate(kind: str) -> Callable[[Any], bool] | None:
     agree on every record, fixture and broken variant. None if the schema cannot be compiled."""
     import jsonschema_rs
 
-    _, schemas = _schemas()
+    schemas = _schema_docs()
     if kind not in schemas:
         return None
     try:
@@ -108,6 +121,8 @@ def _leaf_errors(error: jsonschema.ValidationError, base: tuple[Any, ...] | None
     instance = error.instance
     status = instance.get("status") if isinstance(instance, dict) else None
     if isinstance(instance, dict) and status is None:
+        import jsonschema
+
         yield path, jsonschema.ValidationError("missing 'status'", validator="required", instance=instance,
                                                validator_value=["status"])
         return
@@ -221,11 +236,11 @@ def validate(ds: Dataset) -> list[Issue]:
         else:
             todo.append(rec)
     for kind_name in {rec.kind for rec in todo}:  # compiled once here, not once per worker
-        _validator(kind_name), _fast_gate(kind_name)
+        _fast_gate(kind_name)  # (jsonschema's validator is made when a record is invalid: rarely)
     apart = tuple(k.name for k in KINDS if k.check is not None and k.check_apart)
     many = sum(len(recs) for recs in ds.records.values()) >= parallel.PARALLEL_FROM
     beside = parallel.Beside(_checks_apart, ds, apart) if apart and many else None  # on the other core, meanwhile
-    checked = parallel.fork_map(_record_checks, todo, minimum=len(todo) + 1 if beside else parallel.PARALLEL_FROM)
+    checked = parallel.fork_map(_record_checks, todo)
     for rec, (found, cites) in zip(todo, checked, strict=True):
         issues += [Issue(rec.rel, *i) for i in found]
         if ds.cache and rec.digest:

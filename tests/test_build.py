@@ -223,3 +223,46 @@ def test_json_downloads_are_compact_with_one_record_per_line(built):
         inside = z.read(name).decode("utf-8")
     assert inside == json_text(json.loads(inside)) == (built.site / "data" / "phenopackets" / name).read_text(encoding="utf-8")
 
+
+
+def test_footers_count_the_records_of_a_large_folder_and_name_the_others(built):
+    """A page made from many records of one folder counts them (linked to where the records are listed) instead of
+    naming each one; a page made from a few names each. The count is the page's own number of records."""
+    import re
+
+    from rdkb.pipeline.render import FOOTER_LIST_MAX, footer_records
+
+    cases = json.loads((built.site / "data" / "cases.json").read_text(encoding="utf-8"))
+    assert len(cases) > FOOTER_LIST_MAX  # (the real knowledge base is large enough for the folded form)
+    table = (built.build_docs / "cases" / "index.md").read_text(encoding="utf-8")
+    footer = table.split("Records behind this page:")[1].split("</small>")[0]
+    assert f"{len(cases)} records in [cases/](../downloads.md#the-records-themselves)" in footer
+    assert "cases/" + cases[0]["id"] + ".yaml" not in footer
+    page = (built.build_docs / "cases" / f"{cases[0]['id']}.md").read_text(encoding="utf-8")
+    assert f"[cases/{cases[0]['id']}.yaml](../records/cases/{cases[0]['id']}.yaml)" in page.split("Records behind this page:")[1]
+    html = (built.site / "downloads" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'id="the-records-themselves"', html)
+    folded = footer_records([f"cases/c{i}.yaml" for i in range(FOOTER_LIST_MAX + 1)] + ["tables/t.yaml", "survey/s.yaml"])
+    assert folded == [{"path": "", "folder": "cases", "n": FOOTER_LIST_MAX + 1},
+                      {"path": "tables/t.yaml", "folder": "", "n": 1}, {"path": "survey/s.yaml", "folder": "", "n": 1}]
+    assert [r["path"] for r in footer_records([f"cases/c{i}.yaml" for i in range(FOOTER_LIST_MAX)])] == \
+        [f"cases/c{i}.yaml" for i in range(FOOTER_LIST_MAX)]
+
+
+def test_the_similar_cases_page_carries_each_cases_cited_works_once(built):
+    """The page's embedded data keeps, of each case's sources, only the works cited besides its paper (the ranking
+    and the results need no more): exactly those of cases.json."""
+    import re
+
+    cases = {c["id"]: c for c in json.loads((built.site / "data" / "cases.json").read_text(encoding="utf-8"))}
+    md = (built.build_docs / "cases" / "similar.md").read_text(encoding="utf-8")
+    blob = re.search(r'<script type="application/json" id="kb-similar-data">(.*?)</script>', md, re.S).group(1)
+    data = json.loads(blob.replace("\\u003c", "<"))
+    assert len(data["cases"]) == len(cases)
+    for c in data["cases"]:
+        full = cases[c["id"]]
+        cited = {s["ref"] for s in full["sources"].values() if isinstance(s, dict) and s.get("ref")}
+        cited |= {(t.get("source") or {}).get("ref") for t in full.get("treatments") or []} - {None}
+        assert c["cited"] == sorted(cited - {full["paper"]}) and "sources" not in c
+        assert all(set(t) == {"agents", "response"} for t in c["treatments"])
+        assert set(c["cited"]) | {c["paper"]} <= set(data["refs"])

@@ -354,6 +354,80 @@ def test_parallel_load_and_validate_match_sequential(kb, monkeypatch):
     assert any(i.rule == "E003" for i in sequential[1]) and any(i.rule == "E102" for i in sequential[1])
 
 
+def test_records_checked_where_they_were_parsed_give_the_same_issues(kb, monkeypatch):
+    """make check passes validate's precheck to load: the records a worker parses are gated and their cited keys
+    taken there. Valid or not (an invalid record is left to validate, which words its messages), the issues are the
+    ones of a load and validate without it, and the cached cited keys are the same."""
+    from rdkb.pipeline.validate import precheck
+
+    (kb.cases / "wu2006-4.yaml").write_text((kb.cases / "wu2006-4.yaml").read_text().replace("in_review: true", "in_review: 3"))
+    (kb.cases / "wu2006-5.yaml").write_text("paper: [unclosed\n")
+
+    def run(also):
+        ds = load(kb, also=also)
+        issues = validate(ds)
+        return ds, issues, {k: v for k, v in ds.cache.items() if k.startswith("cites:")}
+
+    plain = run(None)
+    assert not plain[0].prechecked
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    kb.cache_file.unlink(missing_ok=True)
+    fused = run(precheck)
+    cases = fused[0].of("case")
+    assert len(fused[0].prechecked) >= len(cases) - 2  # every valid case, checked where it was parsed
+    assert next(r for r in cases if r.id == "wu2006-4").digest not in fused[0].prechecked  # invalid: validate's to word
+    assert fused[1] == plain[1] and any(i.rule == "E102" for i in fused[1]) and any(i.rule == "E003" for i in fused[1])
+    assert fused[2] == plain[2]
+
+
+def test_a_cold_check_reads_each_record_once(kb, monkeypatch):
+    """The check's key reads every input; load takes those bytes (the bytes checked are the bytes the key hashed)."""
+    import builtins
+    import io
+
+    from rdkb.cli import main
+
+    target = str(kb.cases / "wu2006-4.yaml")
+    opened: list[str] = []
+    real_open, real_read_bytes = builtins.open, Path.read_bytes
+
+    def counting_open(file, *args, **kwargs):
+        if str(file) == target:
+            opened.append("open")
+        return real_open(file, *args, **kwargs)
+
+    def counting_read_bytes(self):
+        if str(self) == target:
+            opened.append("read_bytes")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(Path, "read_bytes", counting_read_bytes)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert main(["--root", str(kb.root), "check"]) == 0
+    assert opened == ["open"], opened
+
+
+def test_the_warm_matcher_matches_as_linkml_reference_validator_does(kb):
+    from rdkb.kinds import excerpt
+
+    excerpts, _ = excerpt.store(load(kb))
+    ex = next(e for e in excerpts.values() if len(e.text) > 200)
+    words = ex.text.split()
+    pairs = [(" ".join(words[10:22]), ex), ("words no excerpt holds, in this order, anywhere at all", ex)]
+    here = [excerpt.excerpt_match(q, e) for q, e in pairs]
+    assert here[0][0] and not here[1][0]
+    excerpt.start_matcher()
+    try:
+        assert excerpt._MATCHER or parallel.cores() < 2
+        assert excerpt.match_many(pairs) == here
+        assert excerpt.match_many(pairs[::-1]) == here[::-1]  # a second job to the same worker
+    finally:
+        excerpt.stop_matcher()
+    assert not excerpt._MATCHER and excerpt.match_many(pairs) == here  # stopped: matched here
+
+
 def inputs_digest(kb: Layout) -> str:
     from rdkb.registry import input_folders
 

@@ -41,16 +41,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         from rdkb.kinds import excerpt
         from rdkb.pipeline.load import load
         from rdkb.pipeline.render import write_cache, write_check_memo
-        from rdkb.pipeline.validate import validate
+        from rdkb.pipeline.validate import precheck, validate
         from rdkb.registry import input_folders
 
-        excerpt.start_matcher()  # the quote matcher's imports, on the other core, while the records are read
+        excerpt.start_matcher()  # the quote matcher's imports, on a spare core, while the records are read
         folders = sorted(input_folders())
         if not key:  # replay had no memo of this code to compare with, so it computed neither key
             stat_key = check_memo.fingerprint(layout.root, folders, layout.mkdocs_yml)  # before any file is read
             key = check_memo.inputs_digest(layout.root, folders, layout.mkdocs_yml, prefetched)
-        ds = load(layout, prefetched=prefetched)
         try:
+            ds = load(layout, prefetched=prefetched, also=precheck)
             issues = validate(ds)
         finally:
             excerpt.stop_matcher()

@@ -1,7 +1,7 @@
 """Work spread over the machine's cores, for large inputs only (a cold check of thousands of records).
 
 Workers are forked (Linux), so they see the parent's data without copying it; each returns plain data
-(pickled into a temporary file the parent reads back), never objects with code. With one core, few items or no fork it
+(marshalled or pickled into a temporary file the parent reads back), never objects with code. With one core, few items or no fork it
 runs in-process.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import marshal
 import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
@@ -57,6 +58,24 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and cores() >= 2
 
 
+def _dump(value: Any, fh: Any) -> None:
+    """A worker's result into its file: marshal (twice as fast as pickle for plain data), pickle for anything else."""
+    try:
+        data = b"M" + marshal.dumps(value)
+    except ValueError:
+        data = b"P" + pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(data)
+
+
+def _load(fh: Any) -> Any:
+    data = fh.read()
+    if data[:1] == b"M":
+        return marshal.loads(memoryview(data)[1:])
+    if data[:1] == b"P":
+        return pickle.loads(memoryview(data)[1:])
+    raise ValueError("not a worker's result")
+
+
 class Beside:
     """fn(*args) run in a forked worker while the parent goes on; `result()` waits for it. Without a core to spare (or
     without fork) fn runs in the parent when `result()` is called. fn's result must be plain data: the worker pickles it
@@ -82,7 +101,7 @@ class Beside:
             except BaseException as exc:  # noqa: BLE001 - reported by the parent
                 out = ("error", f"{type(exc).__name__}: {exc}")
             try:
-                pickle.dump(out, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+                _dump(out, self._file)
                 self._file.flush()
             finally:
                 os._exit(code)
@@ -96,8 +115,8 @@ class Beside:
         with self._file:
             self._file.seek(0)
             try:
-                kind, value = pickle.load(self._file)  # our own worker's file, never an input
-            except (EOFError, pickle.UnpicklingError, ValueError) as exc:
+                kind, value = _load(self._file)  # our own worker's file, never an input
+            except (EOFError, pickle.UnpicklingError, ValueError, TypeError) as exc:
                 raise RuntimeError(f"a worker ended without its result (wait status {status})") from exc
         if kind != "ok":
             raise RuntimeError(f"a worker failed: {value}")

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +65,16 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
                   line_source=functools.partial(line_map, raw), raw=raw), issues
 
 
-def _parse_one(item: tuple[str, bytes]) -> tuple[str, list[Any]]:
-    rel, raw = item
+# A later stage's per-record function, run on each record right after it is parsed in parse_ahead: (kind, data) ->
+# plain data, or None when it has nothing to say without the whole record (see load's `also`).
+Also = Callable[[str, Any], Any]
+
+
+def _parse_one(item: tuple[str, bytes, str, Also | None]) -> tuple[str, list[Any]]:
+    rel, raw, kind, also = item
     data, _, issues, by_line = read_record(raw, rel)
-    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line]
+    extra = also(kind, data) if also is not None and data is not None and not issues else None
+    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line, extra]
 
 
 def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> dict[Path, bytes]:
@@ -85,13 +92,16 @@ def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> d
     return out
 
 
-def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None) -> dict[str, Any]:
+def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None, kind: str = "",
+                also: Also | None = None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
-    content hash -> (data, issues, read by the line reader): the cache's entries, and whether one is worth keeping."""
+    content hash -> (data, issues, read by the line reader, also's result): the cache's entries, and whether one is
+    worth keeping."""
     if len(raws) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
-    todo: list[tuple[str, bytes]] = [(rel_path(p, root), raw) for p, raw in raws.items()
-                                     if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache]
+    todo: list[tuple[str, bytes, str, Also | None]] = [
+        (rel_path(p, root), raw, kind, also) for p, raw in raws.items()
+        if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache]
     if len(todo) < parallel.PARALLEL_FROM:
         return {}
     return dict(parallel.fork_map(_parse_one, todo))
@@ -156,10 +166,13 @@ def _git_dates(root: Path) -> dict[str, str]:
 
 
 @parallel.gc_paused()
-def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | None = None) -> Dataset:
+def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | None = None,
+         also: Also | None = None) -> Dataset:
     """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
     `prefetched` (str(path) -> bytes) holds files read already, by the check's memo key: they are not read again.
-    The garbage collector pauses meanwhile (see parallel.gc_paused)."""
+    `also`: a later stage's per-record function, run where a record parsed in parallel was parsed (its results in
+    ds.prechecked, by content hash; validate passes its own, for make check). The garbage collector pauses meanwhile
+    (see parallel.gc_paused)."""
     from rdkb.registry import KINDS, input_folders
 
     ds = Dataset()
@@ -183,7 +196,8 @@ def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | 
             paths = _record_files(folder, root, ds.issues)  # (links left out and reported)
         recs = ds.records.setdefault(kind.name, [])
         raws = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
-        parsed = parse_ahead(raws, root, cache)
+        parsed = parse_ahead(raws, root, cache, kind.name, also)
+        ds.prechecked.update((digest, hit[3]) for digest, hit in parsed.items() if hit[3] is not None)
         for path in paths:
             if kind.single is not None and path.is_symlink():
                 ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))

@@ -214,6 +214,17 @@ def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
     return found, sorted(cited_key_set(rec.data))
 
 
+def precheck(kind: str, data: Any) -> tuple[list[list[Any]], list[str]] | None:
+    """_record_checks from the data alone, for load's workers (load(..., also=precheck)): the cited keys and no schema
+    issue when the gate passes the record; None otherwise (its messages need the whole record: validate words them)."""
+    from rdkb.kinds.reference import cited_key_set
+
+    gate = _fast_gate(kind)
+    if gate is None or not gate(data):
+        return None
+    return [], sorted(cited_key_set(data))
+
+
 @parallel.gc_paused(collect=False)  # load, just before, has collected: the records alive now are not garbage
 def validate(ds: Dataset) -> list[Issue]:
     """Stage 2: the loader's issues, schema issues of every record, then every kind's cross-record rules.
@@ -235,13 +246,20 @@ def validate(ds: Dataset) -> list[Issue]:
             issues += [Issue(rec.rel, *i) for i in hit]
         else:
             todo.append(rec)
+    done = {}  # prechecked by load's workers: only what they could not say is checked here
+    if ds.prechecked:
+        done = {id(rec): ds.prechecked[rec.digest] for rec in todo if rec.digest in ds.prechecked}
+        todo = [rec for rec in todo if id(rec) not in done]
     for kind_name in {rec.kind for rec in todo}:  # compiled once here, not once per worker
         _fast_gate(kind_name)  # (jsonschema's validator is made when a record is invalid: rarely)
     apart = tuple(k.name for k in KINDS if k.check is not None and k.check_apart)
     many = sum(len(recs) for recs in ds.records.values()) >= parallel.PARALLEL_FROM
     beside = parallel.Beside(_checks_apart, ds, apart) if apart and many else None  # on the other core, meanwhile
     checked = parallel.fork_map(_record_checks, todo)
-    for rec, (found, cites) in zip(todo, checked, strict=True):
+    pairs = list(zip(todo, checked, strict=True))
+    if done:
+        pairs += [(rec, done[id(rec)]) for rec in ds.all_records() if id(rec) in done]
+    for rec, (found, cites) in pairs:
         issues += [Issue(rec.rel, *i) for i in found]
         if ds.cache and rec.digest:
             ds.cache[f"schema:{version}:{rec.kind}:{rec.digest}"] = found

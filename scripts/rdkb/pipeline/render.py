@@ -157,7 +157,8 @@ def make_env(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(link=link, Safe=Safe, rel=rel, source_link=source_link, case_link=case_link,
-                       agent_links=agent_links, yn=yn, footer_records=footer_records)
+                       agent_links=agent_links, yn=yn, footer_records=footer_records,
+                       footer_list_max=FOOTER_LIST_MAX)
     env.filters["md"] = md
     return env
 

@@ -470,3 +470,23 @@ def test_an_agent_the_vocabulary_calls_a_procedure_is_written_as_a_procedure():
     for a in procedures:
         assert phenopackets.single_action(a, vocab) == {"procedure": {"code": {"id": f"rdkb:{a}", "label": vocab["agents"][a]}}}
     assert phenopackets.single_action("levodopa", vocab)["treatment"]["agent"]["id"].startswith("DrugCentral:")
+
+
+def test_the_shared_phenopackets_do_not_outlive_their_build(kb):
+    """The two phenopacket exports share one computation per context, held weakly: once a build's context is gone,
+    nothing of it stays alive into the next build."""
+    import gc
+    import weakref
+
+    from rdkb.interop import phenopackets
+    from rdkb.pipeline.derive import derive
+    from rdkb.pipeline.load import load
+    from rdkb.pipeline.validate import vocabulary
+
+    d = derive(load(kb), vocabulary(), kb)
+    first = phenopackets._packets(d.context)
+    assert phenopackets._packets(d.context) is first  # shared within the build
+    alive = weakref.ref(d.context)
+    del d
+    gc.collect()
+    assert alive() is None and not phenopackets._PACKETS

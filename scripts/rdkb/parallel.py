@@ -176,7 +176,7 @@ class Warm:
             raise RuntimeError("the warm worker ended without a result") from exc
         if kind != "ok":
             raise RuntimeError(f"a worker failed: {value}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def close(self) -> None:
         if not self._pid:

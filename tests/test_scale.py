@@ -94,10 +94,14 @@ def test_benchmark_runs_at_small_n_and_reports_every_measure():
     names = [t[0] for t in targets(rows, {"search_index_gzip_mb": 0.1, "first_load_gzip_kb": 200})]
     for expected in ("make check at 10,000 < 3 s (cold cache)", "make check at 10,000 < 1 s (warm cache)",
                      "render linear: time per case at 10,000 <= 1.25 x at 1,000", "search index at 10,000 <= 2 MB gzip",
-                     "edit to visible under make serve at 10,000 <= 2 s", "peak memory < 1 GiB (1,024 MiB) at 10,000",
+                     "edit to visible under make serve at 10,000 <= 2 s", "peak memory < 1 GB (10^9 bytes, 953.7 MiB) at 10,000",
                      "search index at real size <= 150 KB gzip", "home page first load at real size <= 250 KB gzip"):
         assert expected in names, expected
     assert all(isinstance(t[1], bool) for t in targets(rows))
+    memory = {mib: {t[0]: t[1] for t in targets([dict(row, cases=10000, peak_rss_ours_mb=mib, check_peak_mb=1, peak_rss_mkdocs_mb=1)])}
+              for mib in (950.0, 960.0)}  # 1 GB is 953.7 MiB: 960 MiB (1,007 MB) is over it
+    key = "peak memory < 1 GB (10^9 bytes, 953.7 MiB) at 10,000"
+    assert memory[950.0][key] is True and memory[960.0][key] is False
     assert "| 10000 |" in format_report(rows)
 
 

@@ -1160,7 +1160,7 @@ def test_similar_cases_ranks_the_source_case_first_for_patients_built_from_recor
         assert first.locator(f'a[href="../{c["id"]}/"]').count() == 1
         cited = {c["paper"]} | {s["ref"] for s in (c.get("sources") or {}).values() if isinstance(s, dict) and s.get("ref")}
         cited |= {(t.get("source") or {}).get("ref") for t in c.get("treatments") or []} - {None}
-        shown = first.eval_on_selector_all('a[href*="references/#"]', "els => els.map(e => e.getAttribute('href'))")
+        shown = first.locator('a[href*="references/#"]').evaluate_all("els => els.map(e => e.getAttribute('href'))")
         assert sorted(h.split("#", 1)[1] for h in shown) == sorted(cited), (c["id"], shown)  # every work the case cites, once
         assert not pg.errors, pg.errors
 

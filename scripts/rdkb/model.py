@@ -102,7 +102,7 @@ class Dataset:
     issues: list[Issue] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # content-addressed parse/validation results
     changed: dict[str, str] = field(default_factory=dict)  # rel path -> ISO date the file last changed
-    # content hash -> a later stage's per-record result, computed by the loader's workers right after parsing (given
+    # "kind:content hash" -> a later stage's per-record result, computed by the loader's workers after parsing (given
     # the function, see load(..., also=)): the records a worker parsed are checked there, in one fork, not in a second
     prechecked: dict[str, Any] = field(default_factory=dict, repr=False)
 

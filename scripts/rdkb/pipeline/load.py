@@ -197,7 +197,7 @@ def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | 
         recs = ds.records.setdefault(kind.name, [])
         raws = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
         parsed = parse_ahead(raws, root, cache, kind.name, also)
-        ds.prechecked.update((digest, hit[3]) for digest, hit in parsed.items() if hit[3] is not None)
+        ds.prechecked.update((f"{kind.name}:{digest}", hit[3]) for digest, hit in parsed.items() if hit[3] is not None)
         for path in paths:
             if kind.single is not None and path.is_symlink():
                 ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))

@@ -248,7 +248,7 @@ def validate(ds: Dataset) -> list[Issue]:
             todo.append(rec)
     done = {}  # prechecked by load's workers: only what they could not say is checked here
     if ds.prechecked:
-        done = {id(rec): ds.prechecked[rec.digest] for rec in todo if rec.digest in ds.prechecked}
+        done = {id(rec): ds.prechecked[key] for rec in todo if (key := f"{rec.kind}:{rec.digest}") in ds.prechecked}
         todo = [rec for rec in todo if id(rec) not in done]
     for kind_name in {rec.kind for rec in todo}:  # compiled once here, not once per worker
         _fast_gate(kind_name)  # (jsonschema's validator is made when a record is invalid: rarely)

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,21 +126,14 @@ def footer_records(records: Iterable[str]) -> list[dict[str, Any]]:
     holds more than FOOTER_LIST_MAX of them, counted once where the first was ({"folder", "n"}): at 10,000 cases
     the list of every case record was some 0.7 MB on each of 30 pages (the records are listed on the Downloads
     page and in cases.json)."""
-    records = list(records)
-    per_folder: dict[str, int] = {}
-    for r in records:
-        if "/" in r:
-            per_folder[r.split("/", 1)[0]] = per_folder.get(r.split("/", 1)[0], 0) + 1
+    folders = [(r, r.split("/", 1)[0] if "/" in r else "") for r in records]
+    per_folder = Counter(f for _, f in folders if f)
     out: list[dict[str, Any]] = []
-    counted: set[str] = set()
-    for r in records:
-        folder = r.split("/", 1)[0] if "/" in r else ""
-        if folder and per_folder[folder] > FOOTER_LIST_MAX:
-            if folder not in counted:
-                counted.add(folder)
-                out.append({"path": "", "folder": folder, "n": per_folder[folder]})
-        else:
+    for r, folder in folders:
+        if per_folder[folder] <= FOOTER_LIST_MAX:
             out.append({"path": r, "folder": "", "n": 1})
+        elif not any(o["folder"] == folder for o in out):
+            out.append({"path": "", "folder": folder, "n": per_folder[folder]})
     return out
 
 

@@ -207,9 +207,13 @@ def _schema_digest() -> str:
 
 
 def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
-    """The per-record work (schema issues, cited bib keys), as plain data: it may run in a forked worker."""
+    """The per-record work (schema issues, cited bib keys), as plain data: it may run in a forked worker. A record the
+    gate passes is precheck's; only an invalid one needs the whole record, for its messages' lines."""
     from rdkb.kinds.reference import cited_key_set
 
+    passed = precheck(rec.kind, rec.data)
+    if passed is not None:
+        return passed
     found = [[i.line, i.rule, i.message, i.hint, i.severity] for i in schema_issues(rec)]
     return found, sorted(cited_key_set(rec.data))
 

@@ -42,15 +42,22 @@ def gc_paused(collect: bool = True) -> Iterator[None]:
     leaves no cycle to collect, and the same peak memory); reference counting frees everything else as before. The
     collector is back on when the outermost pause ends (pauses nest). The outermost pause first collects what is
     already garbage (a previous build's cycles in the same process: a second build would otherwise hold both), except
-    in a forked worker (`collect=False`), where walking the parent's objects would copy their memory pages."""
+    in a forked worker (`collect=False`), where walking the parent's objects would copy their memory pages.
+
+    When the outermost pause ends, what is alive is frozen (gc.freeze) before the collector is back on. Otherwise the
+    first collection after the pause would walk every object the stage made (they all count as new): at 10,000 cases
+    that was 0.17 s spent in whatever allocated next (writing the cache). Frozen objects are still freed by reference
+    counting; the next outermost pause that collects unfreezes them first, so a cycle among them is collected then."""
     was_enabled = gc.isenabled()
     if was_enabled and collect:
+        gc.unfreeze()
         gc.collect()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 

@@ -339,9 +339,15 @@ def _value(v: str) -> Any:
 
 
 # A line of a block mapping, as the reader needs it: (column, key, value, how). how: _SCALAR (value is the typed scalar),
-# _NESTED (nothing after the colon), _FLOW (value is (dict or list, its items): a new collection is made at every
-# use, so no two records share one), _ENTRY (a sequence entry's `- `; key and value None), _BARE (a scalar alone on its line).
-_SCALAR, _NESTED, _FLOW, _ENTRY, _BARE = range(5)
+# _CITE (the same, for a text value of a key that cites a work: `ref`, `paper`, `via`), _NESTED (nothing after the
+# colon), _FLOW (value is (dict or list, its items, the works it cites): a new collection is made at every use, so no
+# two records share one), _ENTRY (a sequence entry's `- `; key and value None), _BARE (a scalar alone on its line).
+_SCALAR, _NESTED, _FLOW, _ENTRY, _BARE, _CITE = range(6)
+# The bib keys a record cites, as rdkb.kinds.reference.cited_key_set finds them in the data: the text value of a
+# `ref`, `paper` or `via` key in any mapping, and the text items of a `citations` list, but nothing inside such a
+# list's mappings or lists. The line reader collects them as it reads (tests check both agree on every document).
+CITING_KEYS = frozenset(("ref", "paper", "via"))
+CITATIONS_KEY = "citations"
 _Token = tuple[int, Any, Any, int]
 _LINE_TOKENS: dict[str, tuple[_Token, ...]] = {}
 
@@ -369,13 +375,22 @@ def _line_tokens(line: str) -> tuple[_Token, ...]:
             out.append((col, m.group(1), None, _NESTED))
             return tuple(out)
         v, how = s, _SCALAR
+    key = m.group(1) if m else None
     if v[0] == "[" or v[0] == "{":
         if v[-1] != ("]" if v[0] == "[" else "}"):
             raise _Fallback
         flow = _flow(v[1:-1], v[0] == "{")
-        out.append((col, m.group(1) if m else None, (dict, tuple(flow.items())) if v[0] == "{" else (list, tuple(flow)), _FLOW))
+        if v[0] == "{":
+            cited = tuple(x for k, x in flow.items() if k in CITING_KEYS and x.__class__ is str)
+            out.append((col, key, (dict, tuple(flow.items()), cited), _FLOW))
+        else:
+            cited = tuple(x for x in flow if x.__class__ is str) if key == CITATIONS_KEY else ()
+            out.append((col, key, (list, tuple(flow), cited), _FLOW))
     else:
-        out.append((col, m.group(1) if m else None, _value(v), how))
+        value = _value(v)
+        if how == _SCALAR and key in CITING_KEYS and value.__class__ is str:
+            how = _CITE
+        out.append((col, key, value, how))
     return tuple(out)
 
 
@@ -397,9 +412,13 @@ def _tokens(text: str) -> list[_Token]:
     return out
 
 
-def _seq(toks: list[_Token], i: int, col: int, depth: int) -> tuple[list[Any], int]:
+def _seq(toks: list[_Token], i: int, col: int, depth: int, cites: list[str] | None,
+         citations: bool = False) -> tuple[list[Any], int]:
+    """A block sequence; its cited works go to `cites` (None: this part cites nothing). A `citations` list cites the
+    text of its entries and nothing inside its mappings or lists."""
     if depth >= MAX_DEPTH:  # (one level kept for a flow collection inside)
         raise _Fallback
+    inner = None if citations else cites
     out: list[Any] = []
     n = len(toks)
     while i < n:
@@ -413,18 +432,23 @@ def _seq(toks: list[_Token], i: int, col: int, depth: int) -> tuple[list[Any], i
         how = tok[3]
         value: Any
         if how == _ENTRY:
-            value, i = _seq(toks, i, tok[0], depth + 1)
+            value, i = _seq(toks, i, tok[0], depth + 1, inner)
         elif how == _BARE:
             value, i = tok[2], i + 1
+            if citations and cites is not None and value.__class__ is str:
+                cites.append(value)
         elif how == _FLOW and tok[1] is None:
             value, i = tok[2][0](tok[2][1]), i + 1
+            if inner is not None and tok[2][2]:
+                inner.extend(tok[2][2])
         else:
-            value, i = _map(toks, i, tok[0], depth + 1)
+            value, i = _map(toks, i, tok[0], depth + 1, inner)
         out.append(value)
     return out, i
 
 
-def _map(toks: list[_Token], i: int, col: int, depth: int) -> tuple[dict[str, Any], int]:
+def _map(toks: list[_Token], i: int, col: int, depth: int, cites: list[str] | None) -> tuple[dict[str, Any], int]:
+    """A block mapping; its cited works go to `cites` (None: this part cites nothing)."""
     if depth >= MAX_DEPTH:  # (one level kept for a flow collection inside)
         raise _Fallback
     out: dict[str, Any] = {}
@@ -440,37 +464,51 @@ def _map(toks: list[_Token], i: int, col: int, depth: int) -> tuple[dict[str, An
         i += 1
         if how == _SCALAR:
             out[key] = value
+        elif how == _CITE:
+            out[key] = value
+            if cites is not None:
+                cites.append(value)
         elif how == _FLOW:
             out[key] = value[0](value[1])
+            if cites is not None and value[2]:
+                cites.extend(value[2])
         elif i < n and toks[i][0] > col:
             tok = toks[i]
             if tok[3] == _ENTRY:
-                out[key], i = _seq(toks, i, tok[0], depth + 1)
+                out[key], i = _seq(toks, i, tok[0], depth + 1, cites, key == CITATIONS_KEY)
             elif tok[3] == _BARE:
                 out[key], i = tok[2], i + 1
+                if cites is not None and key in CITING_KEYS and tok[2].__class__ is str:
+                    cites.append(tok[2])
             elif tok[3] == _FLOW and tok[1] is None:
                 out[key], i = tok[2][0](tok[2][1]), i + 1
+                if cites is not None:
+                    if tok[2][0] is dict:
+                        cites.extend(tok[2][2])
+                    elif key == CITATIONS_KEY:
+                        cites.extend(x for x in tok[2][1] if x.__class__ is str)
             else:
-                out[key], i = _map(toks, i, tok[0], depth + 1)
+                out[key], i = _map(toks, i, tok[0], depth + 1, cites)
         elif i < n and toks[i][0] == col and toks[i][3] == _ENTRY:
-            out[key], i = _seq(toks, i, col, depth + 1)
+            out[key], i = _seq(toks, i, col, depth + 1, cites, key == CITATIONS_KEY)
         else:
             out[key] = None
     return out, i
 
 
-def read_block_mapping(text: str, checked: bool = False) -> dict[str, Any]:
+def read_block_mapping(text: str, checked: bool = False, cites: list[str] | None = None) -> dict[str, Any]:
     """The common shape of a record, read line by line without libyaml: a block mapping of block mappings and
     sequences whose scalars fit on their line (plain, or quoted without escapes) and one-line flow collections of
     scalars. Plain scalars are typed by PyYAML's own resolver, so the data equals PyYAML's for every document read
     here; anything else (multi-line or block scalars, escapes, comments after a value, unusual keys or indentation,
-    any character outside the plain printable set) raises _Fallback, and libyaml reads the file."""
+    any character outside the plain printable set) raises _Fallback, and libyaml reads the file. `cites`, when given,
+    receives the bib keys the record cites (CITING_KEYS), as the reader meets them (also on a _Fallback: discard them then)."""
     if not checked and _NOT_PLAIN_TEXT.search(text):
         raise _Fallback
     toks = _tokens(text)
     if not toks or toks[0][0] != 0 or toks[0][1] is None:
         raise _Fallback
-    data, i = _map(toks, 0, 0, 1)
+    data, i = _map(toks, 0, 0, 1, cites)
     if i != len(toks):
         raise _Fallback
     return data
@@ -484,16 +522,23 @@ def parse_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, 
     return data, lines, issues
 
 
-def read_record(raw: bytes, rel: str) -> tuple[Any, dict[DocPath, int] | None, list[Issue], bool]:
-    """parse_record, and whether the line reader took the file (then reading it again costs less than caching it)."""
+def read_record(raw: bytes, rel: str, cites: list[str] | None = None
+                ) -> tuple[Any, dict[DocPath, int] | None, list[Issue], bool]:
+    """parse_record, and whether the line reader took the file (then reading it again costs less than caching it).
+    When it did, `cites` (if given) receives the bib keys the record cites, as cited_key_set finds them in the data."""
     if len(raw) <= MAX_RECORD_BYTES:
         try:
             text, warnings = _decode(raw)
             if not warnings and "---" not in text and "? " not in text and not _SUSPICIOUS_OR_ODD.search(text):
+                found: list[str] | None = [] if cites is not None else None
                 try:
-                    return read_block_mapping(text, checked=True), None, [], True
+                    data = read_block_mapping(text, checked=True, cites=found)
                 except _Fallback:
                     pass
+                else:
+                    if cites is not None and found:
+                        cites.extend(found)
+                    return data, None, [], True
             if not warnings and not _SUSPICIOUS.search(text) and "---" not in text and "? " not in text:
                 node = yaml.compose(text, Loader=_FastComposer)  # type: ignore[arg-type]
                 if node is not None and node.tag == _MAP:

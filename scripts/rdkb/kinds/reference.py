@@ -21,7 +21,7 @@ from rdkb.kinds.base import Context, Export, Kind, Nav, OutFile, PagePlan, Views
 from rdkb.model import Dataset, Issue, Record, Reference, fmt_path
 from rdkb.paths import Layout
 from rdkb.rules import declare
-from rdkb.yamlio import rel_path
+from rdkb.yamlio import CITATIONS_KEY, CITING_KEYS, rel_path
 
 E202 = declare("E202", "unknown bib key (records and `content/` pages)", "add the work to bib/references.bib first",
                "cases/E202-unknown-bib-key.yaml")
@@ -187,10 +187,10 @@ def cited_key_set(data: Any) -> set[str]:
         if isinstance(x, dict):
             for k, v in x.items():
                 if isinstance(v, str):
-                    if k in _CITING:
+                    if k in CITING_KEYS:
                         out.add(v)
                 elif isinstance(v, list):
-                    if k == "citations":
+                    if k == CITATIONS_KEY:
                         out.update(c for c in v if isinstance(c, str))
                     else:
                         push(v)
@@ -201,9 +201,6 @@ def cited_key_set(data: Any) -> set[str]:
     return out
 
 
-_CITING = frozenset(("ref", "paper", "via"))
-
-
 def cited_keys(record: Record) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Every bib key a record cites: `ref` of sources, `paper`, `citations` lists."""
     for path, value in _walk(record.data):
@@ -211,7 +208,7 @@ def cited_keys(record: Record) -> Iterator[tuple[tuple[Any, ...], str]]:
             continue
         last = path[-1]
         parent = path[-2] if len(path) > 1 else None
-        if last in ("ref", "paper", "via") or parent == "citations":
+        if last in CITING_KEYS or parent == CITATIONS_KEY:
             yield path, value
 
 

@@ -28,11 +28,13 @@ from rdkb.yamlio import E001, MAX_RECORD_BYTES, parse_yaml_bytes  # noqa: F401,E
 
 
 def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None = None,
-                parsed: dict[str, Any] | None = None, raw: bytes | None = None) -> tuple[Record | None, list[Issue]]:
+                parsed: dict[str, Any] | None = None, raw: bytes | None = None, digest: str = "",
+                rel: str = "") -> tuple[Record | None, list[Issue]]:
     """Load one record. With a cache (content hash -> parse result) an unchanged file is not re-parsed; `parsed`
     holds results parsed ahead, in parallel (content hash -> (data, issues)); `raw`, the file's bytes when they
-    were read already (the file is then not read again)."""
-    rel = rel_path(path, root)
+    were read already (the file is then not read again), with their content hash `digest` if known (sha1, hex);
+    `rel`, the path as messages show it, if known."""
+    rel = rel or rel_path(path, root)
     issues: list[Issue] = []
     stem = path.stem
     if not SAFE_ID.fullmatch(stem) or len(stem) > MAX_ID_LENGTH:
@@ -43,7 +45,8 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
             raw = path.read_bytes()
         except OSError as exc:
             return None, [E007.at(rel, 1, f"cannot read file: {exc.strerror}", "check file permissions")]
-    digest = hashlib.sha1(raw).hexdigest()
+        digest = ""
+    digest = digest or hashlib.sha1(raw).hexdigest()
     hit = cache.get("parse:" + digest) if cache is not None else None
     if hit is None and parsed is not None:
         hit = parsed.get(digest)
@@ -65,16 +68,19 @@ def load_record(path: Path, kind: str, root: Path, cache: dict[str, Any] | None 
                   line_source=functools.partial(line_map, raw), raw=raw), issues
 
 
-# A later stage's per-record function, run on each record right after it is parsed in parse_ahead: (kind, data) ->
-# plain data, or None when it has nothing to say without the whole record (see load's `also`).
-Also = Callable[[str, Any], Any]
+# A later stage's per-record function, run on each record right after it is parsed in parse_ahead: (kind, data, the
+# bib keys the record cites or None) -> plain data, or None when it has nothing to say without the whole record (see
+# load's `also`). The cited keys are given when the line reader collected them while reading (else None).
+Also = Callable[[str, Any, "set[str] | None"], Any]
 
 
-def _parse_one(item: tuple[str, bytes, str, Also | None]) -> tuple[str, list[Any]]:
-    rel, raw, kind, also = item
-    data, _, issues, by_line = read_record(raw, rel)
-    extra = also(kind, data) if also is not None and data is not None and not issues else None
-    return hashlib.sha1(raw).hexdigest(), [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line, extra]
+def _parse_one(item: tuple[str, bytes, str, str, Also | None]) -> tuple[str, list[Any]]:
+    rel, raw, digest, kind, also = item
+    cites: list[str] = []
+    data, _, issues, by_line = read_record(raw, rel, cites)
+    extra = (also(kind, data, set(cites) if by_line else None)
+             if also is not None and data is not None and not issues else None)
+    return digest, [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line, extra]
 
 
 def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> dict[Path, bytes]:
@@ -93,15 +99,17 @@ def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> d
 
 
 def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None, kind: str = "",
-                also: Also | None = None) -> dict[str, Any]:
+                also: Also | None = None, digests: dict[Path, str] | None = None,
+                rels: dict[Path, str] | None = None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
     content hash -> (data, issues, read by the line reader, also's result): the cache's entries, and whether one is
-    worth keeping."""
+    worth keeping. `digests` and `rels`: each file's content hash and shown path, when known."""
     if len(raws) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
-    todo: list[tuple[str, bytes, str, Also | None]] = [
-        (rel_path(p, root), raw, kind, also) for p, raw in raws.items()
-        if cache is None or ("parse:" + hashlib.sha1(raw).hexdigest()) not in cache]
+    digests = digests or {p: hashlib.sha1(raw).hexdigest() for p, raw in raws.items()}
+    todo: list[tuple[str, bytes, str, str, Also | None]] = [
+        ((rels or {}).get(p) or rel_path(p, root), raw, digests[p], kind, also) for p, raw in raws.items()
+        if cache is None or ("parse:" + digests[p]) not in cache]
     if len(todo) < parallel.PARALLEL_FROM:
         return {}
     return dict(parallel.fork_map(_parse_one, todo))
@@ -196,17 +204,20 @@ def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | 
             paths = _record_files(folder, root, ds.issues)  # (links left out and reported)
         recs = ds.records.setdefault(kind.name, [])
         raws = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
-        parsed = parse_ahead(raws, root, cache, kind.name, also)
+        digests = {p: hashlib.sha1(raw).hexdigest() for p, raw in raws.items()}  # each file's content hash, once
+        rels = {p: rel_path(p, root) for p in paths}
+        parsed = parse_ahead(raws, root, cache, kind.name, also, digests, rels)
         ds.prechecked.update((f"{kind.name}:{digest}", hit[3]) for digest, hit in parsed.items() if hit[3] is not None)
         for path in paths:
             if kind.single is not None and path.is_symlink():
-                ds.issues.append(E014.at(rel_path(path, root), 1, f"{safe_name(path.name)} is a symbolic link and is not read"))
+                ds.issues.append(E014.at(rels[path], 1, f"{safe_name(path.name)} is a symbolic link and is not read"))
                 continue
             if path.stem in kind.reserved:
-                ds.issues.append(E015.at(rel_path(path, root), 1, f"{path.name!r}: the id {path.stem!r} is reserved "
+                ds.issues.append(E015.at(rels[path], 1, f"{path.name!r}: the id {path.stem!r} is reserved "
                                          f"(the build generates {kind.folder}/{path.stem}.md)"))
                 continue
-            rec, issues = load_record(path, kind.name, root, cache, parsed, raws.get(path))
+            rec, issues = load_record(path, kind.name, root, cache, parsed, raws.get(path), digests.get(path, ""),
+                                      rels[path])
             ds.issues += issues
             if rec:
                 recs.append(rec)

@@ -153,6 +153,8 @@ def _enum_hint(value: Any, allowed: Iterable[Any]) -> str:
 
 
 def schema_issues(record: Record) -> list[Issue]:
+    if record.kind not in _schema_docs():  # a kind without a schema (excerpts): nothing to say, jsonschema not imported
+        return []
     validator = _validator(record.kind)
     if validator is None:
         return []
@@ -218,15 +220,17 @@ def _record_checks(rec: Record) -> tuple[list[list[Any]], list[str]]:
     return found, sorted(cited_key_set(rec.data))
 
 
-def precheck(kind: str, data: Any) -> tuple[list[list[Any]], list[str]] | None:
+def precheck(kind: str, data: Any, cites: set[str] | None = None) -> tuple[list[list[Any]], list[str]] | None:
     """_record_checks from the data alone, for load's workers (load(..., also=precheck)): the cited keys and no schema
-    issue when the gate passes the record; None otherwise (its messages need the whole record: validate words them)."""
+    issue when the gate passes the record; None otherwise (its messages need the whole record: validate words them).
+    `cites`: the keys the line reader collected while reading the record, when it did (else they are looked for)."""
     from rdkb.kinds.reference import cited_key_set
 
-    gate = _fast_gate(kind)
-    if gate is None or not gate(data):
-        return None
-    return [], sorted(cited_key_set(data))
+    if kind in _schema_docs():
+        gate = _fast_gate(kind)
+        if gate is None or not gate(data):
+            return None
+    return [], sorted(cited_key_set(data) if cites is None else cites)
 
 
 @parallel.gc_paused(collect=False)  # load, just before, has collected: the records alive now are not garbage

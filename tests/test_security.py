@@ -494,6 +494,9 @@ def test_the_sentence_search_hashes_as_span_hash_does(kb):
         slow = [s for s in range(fp.sentences) if all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))] \
             if len(t) >= MIN_SPAN else []
         assert _sentences_with(t, fp) == slow, quote
+        for _ in range(2):  # "is it in the work?": one sentence of those, or none; the second time from a remembered start
+            one = _sentences_with(t, fp, any_one=True)
+            assert (one == []) if not slow else (len(one) == 1 and one[0] in slow), quote
         tried += bool(slow)
     assert tried >= 2
 

@@ -361,9 +361,9 @@ def _run_found(pieces: list[list[str]], fp: Fingerprint) -> bool:
     whole sentence. Several: the first ends sentence s, the middle ones are sentences s+1.., the last starts the next."""
     if len(pieces) == 1:
         t = pieces[0]
-        if len(t) >= MIN_SPAN and _sentences_with(t, fp):
+        if len(t) >= MIN_SPAN and _sentences_with(t, fp, any_one=True):
             return True
-        return bool(_sentences_with([BEGIN, *t, END], fp))
+        return bool(_sentences_with([BEGIN, *t, END], fp, any_one=True))
     first = [*pieces[0], END]
     for s in _sentences_with(first, fp):
         ok = True
@@ -387,22 +387,47 @@ def _in_sentence(t: list[str], s: int, fp: Fingerprint) -> bool:
 
 
 @cache
-def _sentence_prefixes(salt: str, n: int) -> tuple[bytes, ...]:
-    """What span_hash hashes before the span, for each sentence of a fingerprint (computed once per fingerprint)."""
-    return tuple(f"{salt}{s}|".encode() for s in range(n))
+def _sentence_hashers(salt: str, n: int) -> tuple[Any, ...]:
+    """span_hash's hash state after the per-sentence prefix, for each sentence of a fingerprint (made once per
+    fingerprint; a copy of it takes the span: half the hashing of the prefix and span together)."""
+    return tuple(hashlib.sha256(f"{salt}{s}|".encode()) for s in range(n))
 
 
-def _sentences_with(t: list[str], fp: Fingerprint) -> list[int]:
-    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence). The hashes are
-    span_hash's, with the per-sentence prefix and the joined window encoded once, not once per sentence."""
+# (fingerprint's id, span) -> (the fingerprint, the span's sentences): a span met twice is searched once (the entry holds
+# the fingerprint, so its id is not reused while the entry lives)
+_FOUND: dict[tuple[int, tuple[str, ...]], tuple[Fingerprint, list[int]]] = {}
+_LAST: dict[int, int] = {}  # fingerprint's id -> the sentence a span was last found in (quotes of one work cluster)
+
+
+def _sentences_with(t: list[str], fp: Fingerprint, any_one: bool = False) -> list[int]:
+    """The sentences holding the token span t (all its SPAN_MAX-token windows in that one sentence), in order; with
+    `any_one`, only the first found, the search starting at the sentence the last span of this work was found in
+    (whether t is in the work at all costs then, on average, far fewer hashes). The hashes are span_hash's: the hash
+    state of each sentence's prefix is copied and given the joined window, encoded once."""
     if len(t) < MIN_SPAN:
         return []
+    key = (id(fp), tuple(t))
+    hit = _FOUND.get(key)
+    if hit is not None and hit[0] is fp:
+        return hit[1][:1] if any_one else list(hit[1])
     first, *rest = _windows(t)
     tail = " ".join(first).encode()
-    hashes, sha256, n = fp.hashes, hashlib.sha256, HASH_HEX
-    found = [s for s, prefix in enumerate(_sentence_prefixes(fp.salt, fp.sentences))
-             if sha256(prefix + tail).hexdigest()[:n] in hashes]
-    return [s for s in found if all(span_hash(fp.salt, s, w) in hashes for w in rest)]
+    hashes, n = fp.hashes, HASH_HEX
+    hashers = _sentence_hashers(fp.salt, fp.sentences)
+    start = _LAST.get(id(fp), 0) if any_one else 0
+    found = []
+    for s in (*range(start, len(hashers)), *range(start)) if start else range(len(hashers)):
+        h = hashers[s].copy()
+        h.update(tail)
+        if h.hexdigest()[:n] in hashes and all(span_hash(fp.salt, s, w) in hashes for w in rest):
+            found.append(s)
+            if any_one:
+                _LAST[id(fp)] = s
+                return found
+    if len(_FOUND) >= 10_000:
+        _FOUND.clear()
+    _FOUND[key] = (fp, found)
+    return list(found)
 
 
 def _longest_prefix(t: list[str], fp: Fingerprint) -> str:

@@ -436,6 +436,23 @@ def test_a_cold_check_reads_each_record_once(kb, monkeypatch):
     assert opened == ["open"], opened
 
 
+def test_load_takes_the_bytes_and_hashes_the_key_computed(kb):
+    """Each record's content hash is the one the check's key computed from the bytes it read (hashed once), and it is
+    the hash of those bytes."""
+    import hashlib
+
+    from rdkb.registry import input_folders
+
+    kept: dict[str, tuple[bytes, str]] = {}
+    check_memo.inputs_digest(kb.root, sorted(input_folders()), kb.mkdocs_yml, kept)
+    hashes = {path: digest for path, (_, digest) in kept.items()}
+    ds = load(kb, use_cache=False, prefetched=kept)
+    recs = [r for r in ds.all_records() if r.raw is not None and str(r.path) in hashes]
+    assert len(recs) >= len(ds.of("case")) and not kept  # every record file was taken from the key's reading
+    for rec in recs:
+        assert rec.digest == hashes[str(rec.path)] == hashlib.sha1(rec.raw).hexdigest() == hashlib.sha1(rec.path.read_bytes()).hexdigest()
+
+
 def test_the_warm_matcher_matches_as_linkml_reference_validator_does(kb):
     from rdkb.kinds import excerpt
 

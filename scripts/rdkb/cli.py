@@ -28,7 +28,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from rdkb.pipeline import memo as check_memo
 
     layout = _layout(args)
-    prefetched: dict[str, bytes] = {}  # the files the content key reads, so the check reads each once
+    prefetched: dict[str, tuple[bytes, str]] = {}  # the files the content key reads and hashes: the check reads each once
     memo, stat_key, key = check_memo.replay(layout.root, layout.check_memo_file, layout.mkdocs_yml, prefetched)
     if memo is not None:  # nothing read by the check changed since the last one: the same result, without re-checking
         issues = [Issue(*i) for i in memo["issues"]]

@@ -83,19 +83,23 @@ def _parse_one(item: tuple[str, bytes, str, str, Also | None]) -> tuple[str, lis
     return digest, [data, [[i.line, i.rule, i.message, i.hint, i.severity] for i in issues], by_line, extra]
 
 
-def read_all(paths: list[Path], prefetched: dict[str, bytes] | None = None) -> dict[Path, bytes]:
-    """Each file's bytes, read once (or taken from `prefetched`, str(path) -> bytes, what the check's memo key was
-    computed from); a file that cannot be read is left out (load_record reports it)."""
+def read_all(paths: list[Path], prefetched: dict[str, tuple[bytes, str]] | None = None
+             ) -> tuple[dict[Path, bytes], dict[Path, str]]:
+    """Each file's bytes, read once, and their content hash (sha1, hex), computed once: taken from `prefetched`
+    (str(path) -> (bytes, hash), what the check's memo key was computed from) when there. A file that cannot be read
+    is left out (load_record reports it)."""
     out: dict[Path, bytes] = {}
+    digests: dict[Path, str] = {}
     for p in paths:
-        raw = prefetched.pop(str(p), None) if prefetched else None
-        if raw is None:
+        got = prefetched.pop(str(p), None) if prefetched else None
+        if got is None:
             try:
                 raw = p.read_bytes()
             except OSError:
                 continue
-        out[p] = raw
-    return out
+            got = raw, hashlib.sha1(raw).hexdigest()
+        out[p], digests[p] = got
+    return out, digests
 
 
 def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None, kind: str = "",
@@ -174,10 +178,11 @@ def _git_dates(root: Path) -> dict[str, str]:
 
 
 @parallel.gc_paused()
-def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | None = None,
+def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, tuple[bytes, str]] | None = None,
          also: Also | None = None) -> Dataset:
     """Stage 1: read every input of every registered kind. Problems become issues; nothing raises for bad data.
-    `prefetched` (str(path) -> bytes) holds files read already, by the check's memo key: they are not read again.
+    `prefetched` (str(path) -> (bytes, sha1 hex)) holds files read and hashed already, by the check's memo key: they
+    are not read again.
     `also`: a later stage's per-record function, run where a record parsed in parallel was parsed (its results in
     ds.prechecked, by content hash; validate passes its own, for make check). The garbage collector pauses meanwhile
     (see parallel.gc_paused)."""
@@ -203,8 +208,7 @@ def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, bytes] | 
         else:
             paths = _record_files(folder, root, ds.issues)  # (links left out and reported)
         recs = ds.records.setdefault(kind.name, [])
-        raws = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
-        digests = {p: hashlib.sha1(raw).hexdigest() for p, raw in raws.items()}  # each file's content hash, once
+        raws, digests = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
         rels = {p: rel_path(p, root) for p in paths}
         parsed = parse_ahead(raws, root, cache, kind.name, also, digests, rels)
         ds.prechecked.update((f"{kind.name}:{digest}", hit[3]) for digest, hit in parsed.items() if hit[3] is not None)

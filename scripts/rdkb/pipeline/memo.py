@@ -112,11 +112,12 @@ def _walk(root: Path, folders: list[str], mkdocs_yml: Path, visit_file: Any, h: 
         visit_file(str(mkdocs_yml), None)
 
 
-def inputs_digest(root: Path, folders: list[str], mkdocs_yml: Path, keep: dict[str, bytes] | None = None) -> str:
+def inputs_digest(root: Path, folders: list[str], mkdocs_yml: Path, keep: dict[str, tuple[bytes, str]] | None = None
+                  ) -> str:
     """One hash of everything `make check` reads: every file of every input folder (by content), the code, schemas
     and vocabulary, and today's date (W701 depends on it). Equal digests mean equal check results. Given `keep`, the
-    .yaml files read (path -> bytes) are kept there, so the check reads each once: the bytes it checks are the
-    bytes this digest was computed from."""
+    .yaml files read (path -> (bytes, their sha1 in hex)) are kept there, so the check reads and hashes each once: the
+    bytes it checks are the bytes this digest was computed from."""
     h = hashlib.sha256(f"{MEMO_VERSION}\0{cache_version()}\0{today().isoformat()}\0".encode())
     sha1 = hashlib.sha1
 
@@ -127,9 +128,10 @@ def inputs_digest(root: Path, folders: list[str], mkdocs_yml: Path, keep: dict[s
         except OSError:
             h.update(b"?")
             return
-        h.update(sha1(raw).digest())
+        one = sha1(raw)
+        h.update(one.digest())
         if keep is not None and path.endswith(".yaml"):
-            keep[path] = raw
+            keep[path] = raw, one.hexdigest()
 
     _walk(root, folders, mkdocs_yml, visit, h)
     return h.hexdigest()
@@ -174,7 +176,7 @@ def read_check_memo(path: Path) -> dict[str, Any] | None:
     return memo
 
 
-def replay(root: Path, memo_file: Path, mkdocs_yml: Path, keep: dict[str, bytes] | None = None
+def replay(root: Path, memo_file: Path, mkdocs_yml: Path, keep: dict[str, tuple[bytes, str]] | None = None
            ) -> tuple[dict[str, Any] | None, str, str]:
     """(memo, stat key, content key) for this check: the memo when nothing it read has changed, else None.
     The content key is "" when the stat key already decided (a hit); both keys are "" when there was no memo of this

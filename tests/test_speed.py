@@ -193,6 +193,27 @@ LINE_READER_CASES = [  # (document, what the line reader does: "takes" or "refus
 ]
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x7F), max_size=40)
+       | st.text(max_size=40) | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+def test_the_plain_text_test_equals_its_regular_expression(text):
+    from rdkb.yamlio import _SUSPICIOUS_OR_ODD, plain_text
+
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: never decoded from a file
+        return
+    assert plain_text(raw, text) == (_SUSPICIOUS_OR_ODD.search(text) is None), text
+
+
+def test_the_plain_text_test_on_every_ascii_character():
+    from rdkb.yamlio import _SUSPICIOUS_OR_ODD, plain_text
+
+    for c in map(chr, range(128)):
+        for text in (c, f"a: b{c}\n", f"{c}{c}"):
+            assert plain_text(text.encode(), text) == (_SUSPICIOUS_OR_ODD.search(text) is None), repr(text)
+
+
 CITING_CASES = [  # (document, the keys it cites): a `citations` list cites its text entries, not what its mappings hold
     ("citations:\n- a\n- {ref: b}\n- [c]\n- - d\n- ref: e\n", {"a"}), ("citations: [a, 1, 'b']\n", {"a", "b"}),
     ("x:\n  citations:\n    [a, b]\n", {"a", "b"}), ("ref:\n  r\n", {"r"}), ("x:\n- {ref: r, via: 2}\n", {"r"}),

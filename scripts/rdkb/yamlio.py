@@ -267,6 +267,18 @@ _NOT_PLAIN_TEXT = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe
 # without \x21 '!', \x26 '&' and \x2a '*'. read_block_mapping(checked=True) trusts a caller that scanned with it.
 _SUSPICIOUS_OR_ODD = re.compile("[^\n\x20\x22-\x25\x27-\x29\x2b-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                                 "\U00010000-\U0010ffff]")
+# _SUSPICIOUS_OR_ODD's allowed characters below 0x80, as bytes: an ASCII file is checked by deleting them (some ten
+# times faster than the regular expression, whose character class spans Unicode)
+_PLAIN_ASCII = bytes([0x0A, 0x20, 0x22, 0x23, 0x24, 0x25, 0x27, 0x28, 0x29, *range(0x2B, 0x7F)])
+
+
+def plain_text(raw: bytes, text: str) -> bool:
+    """True when `text` (`raw` decoded) holds no character _SUSPICIOUS_OR_ODD finds: what the line reader may take."""
+    if raw.isascii():
+        return not raw.translate(None, _PLAIN_ASCII)
+    return not _SUSPICIOUS_OR_ODD.search(text)
+
+
 _FLOW_ITEM = re.compile(r"""\s*(?:([A-Za-z_][A-Za-z0-9_-]*): +)?(?:"([^"\\]*)"|'((?:[^']|'')*)'"""
                         r"""|([^\s\-?:,\[\]{}#&*!|>'"%@`][^,\[\]{}#:"']*?))\s*(,|\Z)""")
 _PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@` ")
@@ -529,7 +541,7 @@ def read_record(raw: bytes, rel: str, cites: list[str] | None = None
     if len(raw) <= MAX_RECORD_BYTES:
         try:
             text, warnings = _decode(raw)
-            if not warnings and "---" not in text and "? " not in text and not _SUSPICIOUS_OR_ODD.search(text):
+            if not warnings and "---" not in text and "? " not in text and plain_text(raw, text):
                 found: list[str] | None = [] if cites is not None else None
                 try:
                     data = read_block_mapping(text, checked=True, cites=found)

@@ -481,8 +481,10 @@ def test_the_fingerprint_is_the_pinned_one_and_real_review_quotes_pass(kb):  # d
 
 
 def test_the_sentence_search_hashes_as_span_hash_does(kb):
-    """_sentences_with encodes each sentence's prefix once: for every window of every quote tried, the sentences it
-    finds are exactly those span_hash (the fingerprint's own hash) finds."""
+    """_sentences_with hashes each sentence's prefix once: for every window of every quote tried, the sentences it
+    finds are exactly those span_hash (the fingerprint's own hash) finds; asked whether any sentence holds it, it
+    names one of those (from wherever the last search of that work stopped) or none."""
+    from rdkb.kinds import excerpt
     from rdkb.kinds.excerpt import MIN_SPAN, _sentences_with, _windows, span_hash, store, tokens
     from rdkb.pipeline.load import load
 
@@ -494,11 +496,16 @@ def test_the_sentence_search_hashes_as_span_hash_does(kb):
         slow = [s for s in range(fp.sentences) if all(span_hash(fp.salt, s, w) in fp.hashes for w in _windows(t))] \
             if len(t) >= MIN_SPAN else []
         assert _sentences_with(t, fp) == slow, quote
+        excerpt._FOUND.clear()  # (searched again, not remembered)
         for _ in range(2):  # "is it in the work?": one sentence of those, or none; the second time from a remembered start
             one = _sentences_with(t, fp, any_one=True)
             assert (one == []) if not slow else (len(one) == 1 and one[0] in slow), quote
         tried += bool(slow)
     assert tried >= 2
+    excerpt._FOUND.clear()  # (searched again, not remembered)
+    excerpt._LAST[id(fp)] = fp.sentences + 5  # a remembered start past the end (an id another fingerprint had)
+    t = tokens("ranged from 16 to 49 years of age")
+    assert excerpt._sentences_with(t, fp, any_one=True)[0] in _sentences_with(t, fp)
 
 
 HOSTILE_TOOL_OUTPUT = "INFO - ok\n::error file=README.md::owned\n  ::add-mask::x\nWARNING - \x1b[31mred\x1b[0m \u202egnp.exe\rhidden\n"

@@ -415,6 +415,8 @@ def _sentences_with(t: list[str], fp: Fingerprint, any_one: bool = False) -> lis
     hashes, n = fp.hashes, HASH_HEX
     hashers = _sentence_hashers(fp.salt, fp.sentences)
     start = _LAST.get(id(fp), 0) if any_one else 0
+    if start >= len(hashers):  # (an id reused by another fingerprint)
+        start = 0
     found = []
     for s in (*range(start, len(hashers)), *range(start)) if start else range(len(hashers)):
         h = hashers[s].copy()

@@ -34,6 +34,7 @@ RELEASES = {
     "0.8": "Evidence synthesis, clinician experience, open contributions and data",
     "0.9": "Key facts first, the standard differential, standard identifiers and a lighter set-up",
     "0.10": "A faster check and a smaller site at scale",
+    "0.11": "A cold check under 3 seconds at 10,000 cases",
 }
 # What changed that is not a new page or download (one line per change, by release).
 CHANGES = {
@@ -140,6 +141,12 @@ CHANGES = {
              "(a browser shows them the same), JSON downloads are compact with one record per line, a page made from "
              "many records of one folder counts them in its footer instead of naming each, and the similar-cases page "
              "carries only the works each case cites."],
+    "0.11": ["A cold check of 10,000 records takes about a quarter less time than in 0.10, and under 3 seconds: what load "
+             "and validate build is set aside from the garbage collector when they end, so nothing walks it again; the "
+             "line reader collects the works a record cites while it reads the record; an ASCII record's characters are "
+             "checked by a byte deletion instead of a regular expression; every file is hashed once; kinds without a "
+             "schema no longer import jsonschema; and the quote search copies each sentence's hash state and stops at "
+             "the first sentence holding a quote. What the check reports is unchanged."],
 }
 
 

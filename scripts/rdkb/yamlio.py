@@ -267,9 +267,9 @@ _NOT_PLAIN_TEXT = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe
 # without \x21 '!', \x26 '&' and \x2a '*'. read_block_mapping(checked=True) trusts a caller that scanned with it.
 _SUSPICIOUS_OR_ODD = re.compile("[^\n\x20\x22-\x25\x27-\x29\x2b-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                                 "\U00010000-\U0010ffff]")
-# _SUSPICIOUS_OR_ODD's allowed characters below 0x80, as bytes: an ASCII file is checked by deleting them (some ten
-# times faster than the regular expression, whose character class spans Unicode)
-_PLAIN_ASCII = bytes([0x0A, 0x20, 0x22, 0x23, 0x24, 0x25, 0x27, 0x28, 0x29, *range(0x2B, 0x7F)])
+# _SUSPICIOUS_OR_ODD's allowed characters below 0x80 (taken from it, not spelled out again), as bytes: an ASCII file is
+# checked by deleting them (some ten times faster than the regular expression, whose character class spans Unicode)
+_PLAIN_ASCII = bytes(c for c in range(0x80) if not _SUSPICIOUS_OR_ODD.match(chr(c)))
 
 
 def plain_text(raw: bytes, text: str) -> bool:

@@ -102,17 +102,15 @@ def read_all(paths: list[Path], prefetched: dict[str, tuple[bytes, str]] | None 
     return out, digests
 
 
-def parse_ahead(raws: dict[Path, bytes], root: Path, cache: dict[str, Any] | None, kind: str = "",
-                also: Also | None = None, digests: dict[Path, str] | None = None,
-                rels: dict[Path, str] | None = None) -> dict[str, Any]:
+def parse_ahead(raws: dict[Path, bytes], digests: dict[Path, str], rels: dict[Path, str], cache: dict[str, Any] | None,
+                kind: str = "", also: Also | None = None) -> dict[str, Any]:
     """Parse the files the cache does not know on every core, when there are many (a cold check of 10,000 cases):
     content hash -> (data, issues, read by the line reader, also's result): the cache's entries, and whether one is
-    worth keeping. `digests` and `rels`: each file's content hash and shown path, when known."""
+    worth keeping. `digests` and `rels`: each file's content hash and shown path (read_all, load)."""
     if len(raws) < parallel.PARALLEL_FROM or parallel.cores() < 2:
         return {}
-    digests = digests or {p: hashlib.sha1(raw).hexdigest() for p, raw in raws.items()}
     todo: list[tuple[str, bytes, str, str, Also | None]] = [
-        ((rels or {}).get(p) or rel_path(p, root), raw, digests[p], kind, also) for p, raw in raws.items()
+        (rels[p], raw, digests[p], kind, also) for p, raw in raws.items()
         if cache is None or ("parse:" + digests[p]) not in cache]
     if len(todo) < parallel.PARALLEL_FROM:
         return {}
@@ -210,7 +208,7 @@ def load(layout: Layout, use_cache: bool = True, prefetched: dict[str, tuple[byt
         recs = ds.records.setdefault(kind.name, [])
         raws, digests = read_all([p for p in paths if not (kind.single is not None and p.is_symlink())], prefetched)
         rels = {p: rel_path(p, root) for p in paths}
-        parsed = parse_ahead(raws, root, cache, kind.name, also, digests, rels)
+        parsed = parse_ahead(raws, digests, rels, cache, kind.name, also)
         ds.prechecked.update((f"{kind.name}:{digest}", hit[3]) for digest, hit in parsed.items() if hit[3] is not None)
         for path in paths:
             if kind.single is not None and path.is_symlink():
